@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make run` (main job on bundled data) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/elig run --out out
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline criteria_models tests
+	$(VENV)/bin/ruff format --check pipeline criteria_models tests
+	$(VENV)/bin/mypy pipeline criteria_models
+
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,466 @@
+"""Three-valued (Kleene) evaluation of a criteria model against one patient's facts.
+
+Each requirement node gives met / not_met / unknown (plus not_applicable for a criterion whose
+applicability is false), with the facts that decided it as evidence and a one-line reason.
+Silence is ``unknown`` unless the node says otherwise (``when_silent``): a trial team must see
+the difference between "the notes say no" and "the notes do not say".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from criteria_models.facts import PatientContext, PatientFact
+from criteria_models.model import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Comparator,
+    ConceptRef,
+    Condition,
+    Criterion,
+    Demographic,
+    Label,
+    Measurement,
+    Medication,
+    Not,
+    Protocol,
+    Requirement,
+    TimeWindow,
+)
+from criteria_models.units import convert, normalise_unit
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    note_id: str
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def of(cls, fact: PatientFact) -> EvidenceRef:
+        return cls(fact.note_id, fact.start, fact.end, fact.snippet or fact.lexical_variant)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    label: Label
+    reason: str = ""
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientResult:
+    patient_id: str
+    trial_id: str
+    overall: str
+    cohort: str
+    score: float
+    criteria: dict[str, Verdict] = field(default_factory=dict)
+
+
+def _compare(a: float, comparator: Comparator, b: float) -> bool:
+    if comparator == ">":
+        return a > b
+    if comparator == ">=":
+        return a >= b
+    if comparator == "<":
+        return a < b
+    if comparator == "<=":
+        return a <= b
+    return abs(a - b) < 1e-9
+
+
+def _sort_key(fact: PatientFact) -> tuple[dt.date, int]:
+    return (fact.note_date or dt.date.min, fact.start)
+
+
+def _evidence(facts: Iterable[PatientFact], limit: int = 3) -> tuple[EvidenceRef, ...]:
+    seen: list[EvidenceRef] = []
+    for f in sorted(facts, key=_sort_key, reverse=True):
+        ref = EvidenceRef.of(f)
+        if ref not in seen:
+            seen.append(ref)
+        if len(seen) >= limit:
+            break
+    return tuple(seen)
+
+
+def _matches(refs: Sequence[ConceptRef], fact: PatientFact) -> bool:
+    return any(r.matches(fact.code_system, fact.code) for r in refs)
+
+
+def _days_before(date: dt.date, context: PatientContext) -> int | None:
+    if context.screening_date is None:
+        return None
+    return (context.screening_date - date).days
+
+
+def _in_window(date: dt.date, window: TimeWindow, context: PatientContext) -> bool | None:
+    days = _days_before(date, context)
+    if days is None:
+        return None
+    if window.min_days_before is not None and days < window.min_days_before:
+        return False
+    if window.max_days_before is not None and (days > window.max_days_before or days < 0):
+        return False
+    return True
+
+
+class Evaluator:
+    """Evaluates requirement trees for one patient; facts are read, never changed."""
+
+    def __init__(self, context: PatientContext, facts: Sequence[PatientFact]) -> None:
+        self.context = context
+        self.facts = [f for f in facts if not f.family]
+
+    # -- groups -----------------------------------------------------------------------------
+    def evaluate(self, node: Requirement) -> Verdict:
+        if isinstance(node, AllOf):
+            return self._all_of(node)
+        if isinstance(node, AnyOf):
+            return self._any_of(node)
+        if isinstance(node, AtLeast):
+            return self._at_least(node)
+        if isinstance(node, Not):
+            return self._not(node)
+        if isinstance(node, Condition):
+            return self._condition(node)
+        if isinstance(node, Medication):
+            return self._medication(node)
+        if isinstance(node, Measurement):
+            return self._measurement(node)
+        return self._demographic(node)
+
+    def _children(self, items: Sequence[Requirement]) -> list[Verdict]:
+        return [v for v in (self.evaluate(i) for i in items) if v.label != "not_applicable"]
+
+    def _all_of(self, node: AllOf) -> Verdict:
+        kids = self._children(node.items)
+        failed = [v for v in kids if v.label == "not_met"]
+        if failed:
+            return Verdict("not_met", failed[0].reason, _merge(failed))
+        if all(v.label == "met" for v in kids):
+            return Verdict("met", "; ".join(v.reason for v in kids if v.reason), _merge(kids))
+        open_ = [v for v in kids if v.label == "unknown"]
+        return Verdict("unknown", "; ".join(v.reason for v in open_), _merge(kids))
+
+    def _any_of(self, node: AnyOf) -> Verdict:
+        kids = self._children(node.items)
+        passed = [v for v in kids if v.label == "met"]
+        if passed:
+            return Verdict("met", passed[0].reason, _merge(passed))
+        if kids and all(v.label == "not_met" for v in kids):
+            return Verdict("not_met", "; ".join(v.reason for v in kids), _merge(kids))
+        return Verdict("unknown", "; ".join(v.reason for v in kids if v.label == "unknown"))
+
+    def _at_least(self, node: AtLeast) -> Verdict:
+        kids = self._children(node.items)
+        met = [v for v in kids if v.label == "met"]
+        unknown = [v for v in kids if v.label == "unknown"]
+        if len(met) >= node.n:
+            return Verdict("met", f"{len(met)} of {node.n} required met", _merge(met))
+        if len(met) + len(unknown) < node.n:
+            return Verdict("not_met", f"only {len(met)} of {node.n} required met", _merge(met))
+        return Verdict("unknown", f"{len(met)} of {node.n} met, {len(unknown)} unknown")
+
+    def _not(self, node: Not) -> Verdict:
+        inner = self.evaluate(node.item)
+        flipped: dict[str, Label] = {"met": "not_met", "not_met": "met"}
+        return Verdict(flipped.get(inner.label, inner.label), f"not ({inner.reason})", inner.evidence)
+
+    # -- leaves -----------------------------------------------------------------------------
+    def _condition(self, node: Condition) -> Verdict:
+        positive: list[PatientFact] = []
+        negative: list[PatientFact] = []
+        uncertain: list[PatientFact] = []
+        for f in self.facts:
+            if f.hypothetical:
+                continue
+            if _matches(node.concepts, f):
+                if _matches(node.exceptions, f):
+                    continue
+                if f.negated:
+                    negative.append(f)
+                elif f.uncertain:
+                    uncertain.append(f)
+                elif f.historical and node.status == "current":
+                    continue
+                else:
+                    positive.append(f)
+            elif node.drug_classes and f.category == "drug" and (
+                set(node.drug_classes) & set(f.drug_classes)
+            ):
+                if f.negated:
+                    negative.append(f)
+                elif not f.uncertain:
+                    positive.append(f)
+            elif _matches(node.positive_tests, f) and f.result and not f.negated:
+                (positive if f.result == "positive" else negative).append(f)
+            elif _matches(node.negative_tests, f) and f.result == "negative" and not f.negated:
+                negative.append(f)
+            elif _matches(node.absent_if, f) and not (f.negated or f.uncertain):
+                negative.append(f)
+        names = sorted({f.preferred_name for f in positive} | {f.preferred_name for f in negative})
+        what = ", ".join(names) or (node.concepts[0].name or node.concepts[0].code)
+        if positive and negative:
+            latest_pos = max(positive, key=_sort_key)
+            latest_neg = max(negative, key=_sort_key)
+            if (latest_neg.note_date or dt.date.min) > (latest_pos.note_date or dt.date.min):
+                positive = []
+        if positive:
+            if node.window is not None:
+                return self._condition_window(node, positive, what)
+            return Verdict("met", f"{what} documented", _evidence(positive))
+        if negative:
+            return Verdict("not_met", f"{what}: documented as absent", _evidence(negative))
+        if uncertain:
+            return Verdict("unknown", f"{what}: uncertain or suspected only", _evidence(uncertain))
+        return Verdict(node.when_silent, f"{what}: not mentioned")
+
+    def _condition_window(
+        self, node: Condition, positive: list[PatientFact], what: str
+    ) -> Verdict:
+        assert node.window is not None
+        dated = [f for f in positive if f.event_date is not None]
+        if not dated:
+            return Verdict("unknown", f"{what} documented, date not found", _evidence(positive))
+        # The earliest dated mention is the diagnosis; the latest is the most recent activity.
+        pick = min if node.window.min_days_before is not None else max
+        fact = pick(dated, key=lambda f: f.event_date or dt.date.min)
+        assert fact.event_date is not None
+        inside = _in_window(fact.event_date, node.window, self.context)
+        days = _days_before(fact.event_date, self.context)
+        detail = f"{what} dated {fact.event_date.isoformat()} ({days} days before screening)"
+        if inside is None:
+            return Verdict("unknown", f"{detail}; screening date missing", _evidence([fact]))
+        return Verdict("met" if inside else "not_met", detail, _evidence([fact]))
+
+    def _medication(self, node: Medication) -> Verdict:
+        taken: list[PatientFact] = []
+        denied: list[PatientFact] = []
+        excluded_routes = {r.lower() for r in node.exclude_routes}
+        for f in self.facts:
+            if f.category != "drug" or f.hypothetical or f.uncertain:
+                continue
+            if not (_matches(node.drugs, f) or set(node.drug_classes) & set(f.drug_classes)):
+                continue
+            if f.route and f.route.lower() in excluded_routes:
+                continue
+            (denied if f.negated else taken).append(f)
+        what = ", ".join(node.drug_classes + [d.name or d.code for d in node.drugs])
+        if node.window is not None:
+            return self._medication_window(node, taken, denied, what)
+        agents = sorted({f.preferred_name for f in taken if f.code_system != "DRUGCLASS"})
+        # A class mention with a count ("two anti-TNF agents") stands for that many agents.
+        class_counts = [int(f.value_as_number or 1) for f in taken if f.code_system == "DRUGCLASS"]
+        count = max(len(agents), max(class_counts, default=0))
+        shown = ", ".join(agents) or ", ".join(sorted({f.lexical_variant or f.code for f in taken}))
+        if count >= node.min_distinct_agents:
+            reason = f"{count} agent(s) of {what}: {shown}"
+            return Verdict("met", reason, _evidence(taken, limit=max(3, len(agents))))
+        if taken:
+            reason = f"only {count} of {node.min_distinct_agents} {what}: {shown}"
+            return Verdict("not_met", reason, _evidence(taken))
+        if denied:
+            return Verdict("not_met", f"no {what} documented", _evidence(denied))
+        return Verdict(node.when_silent, f"{what}: not mentioned")
+
+    def _medication_window(
+        self,
+        node: Medication,
+        taken: list[PatientFact],
+        denied: list[PatientFact],
+        what: str,
+    ) -> Verdict:
+        assert node.window is not None
+        # A denial with a date ("no steroids since 2024-10-28") dates the last exposure.
+        dated = [f for f in taken + denied if f.event_date is not None]
+        inside = [f for f in dated if _in_window(f.event_date, node.window, self.context)]  # type: ignore[arg-type]
+        inside = [f for f in inside if not (f.negated and f.event_date == self.context.screening_date)]
+        if inside:
+            last = max(inside, key=lambda f: f.event_date or dt.date.min)
+            days = _days_before(last.event_date, self.context) if last.event_date else None
+            reason = f"{last.preferred_name} on {last.event_date} ({days} days before screening)"
+            return Verdict("met", reason, _evidence([last]))
+        if dated or denied:
+            latest = max(dated or denied, key=lambda f: (f.event_date or dt.date.min, _sort_key(f)))
+            when = latest.event_date.isoformat() if latest.event_date else "undated"
+            return Verdict(
+                "not_met", f"no {what} in window; latest dated mention {when}", _evidence([latest])
+            )
+        if taken:
+            return Verdict("unknown", f"{what} mentioned without date", _evidence(taken))
+        return Verdict(node.when_silent, f"{what}: not mentioned")
+
+    def _measurement(self, node: Measurement) -> Verdict:
+        if node.sex is not None and self.context.sex and self.context.sex != node.sex:
+            return Verdict("not_met", f"rule applies to sex {node.sex} only")
+        facts = [
+            f
+            for f in self.facts
+            if _matches(node.analytes, f) and not f.negated and not f.hypothetical
+        ]
+        if node.result is not None:
+            return self._qualitative(node, facts)
+        facts = [f for f in facts if f.value_as_number is not None]
+        if not facts:
+            name = node.analytes[0].name or node.analytes[0].code
+            return Verdict(node.when_silent, f"{name}: no value found")
+        verdicts = [self._compare_value(node, f) for f in self._latest_per_analyte(facts)]
+        met = [v for v in verdicts if v.label == "met"]
+        if met:
+            return Verdict("met", "; ".join(v.reason for v in met), _merge(met))
+        if all(v.label == "not_met" for v in verdicts):
+            return Verdict("not_met", "; ".join(v.reason for v in verdicts), _merge(verdicts))
+        return Verdict("unknown", "; ".join(v.reason for v in verdicts), _merge(verdicts))
+
+    @staticmethod
+    def _latest_per_analyte(facts: list[PatientFact]) -> list[PatientFact]:
+        latest: dict[str, PatientFact] = {}
+        for f in sorted(facts, key=lambda f: (f.event_date or f.note_date or dt.date.min, f.start)):
+            latest[f.code] = f
+        return list(latest.values())
+
+    def _qualitative(self, node: Measurement, facts: list[PatientFact]) -> Verdict:
+        resulted = [f for f in facts if f.result]
+        name = node.analytes[0].name or node.analytes[0].code
+        if not resulted:
+            if facts:
+                return Verdict("unknown", f"{name}: result pending or not stated", _evidence(facts))
+            return Verdict(node.when_silent, f"{name}: not found")
+        last = max(resulted, key=_sort_key)
+        label: Label = "met" if last.result == node.result else "not_met"
+        return Verdict(label, f"{last.preferred_name} {last.result}", _evidence([last]))
+
+    def _compare_value(self, node: Measurement, fact: PatientFact) -> Verdict:
+        assert fact.value_as_number is not None
+        value = fact.value_as_number
+        shown = f"{fact.preferred_name} {value:g} {fact.unit or ''}".strip()
+        if node.uln_multiple is not None:
+            multiple = fact.uln_multiple
+            if multiple is None and fact.ref_high:
+                multiple = value / fact.ref_high
+            if multiple is None:
+                return Verdict("unknown", f"{shown}: no reference range for ULN", _evidence([fact]))
+            ok = _compare(multiple, node.comparator, node.uln_multiple)
+            sign = node.comparator if ok else _negate(node.comparator)
+            reason = f"{shown} = {multiple:.2f} x ULN {sign} {node.uln_multiple:g}"
+            return Verdict("met" if ok else "not_met", reason, _evidence([fact]))
+        assert node.value is not None
+        converted = convert(value, fact.unit, node.unit, fact.code_system + ":" + fact.code)
+        if converted is None and fact.unit is None:
+            converted = value
+        if converted is None:
+            reason = f"{shown}: cannot convert {fact.unit} to {node.unit}"
+            return Verdict("unknown", reason, _evidence([fact]))
+        unit = normalise_unit(node.unit) or ""
+        if fact.value_comparator in (">", ">=", "<", "<="):
+            return self._compare_bound(node, fact, converted, shown)
+        ok = _compare(converted, node.comparator, node.value)
+        sign = node.comparator if ok else _negate(node.comparator)
+        shown_conv = shown if normalise_unit(fact.unit) == unit else f"{shown} = {converted:.3g} {unit}"
+        reason = f"{shown_conv} {sign} {node.value:g} {unit}".strip()
+        return Verdict("met" if ok else "not_met", reason, _evidence([fact]))
+
+    def _compare_bound(
+        self, node: Measurement, fact: PatientFact, bound: float, shown: str
+    ) -> Verdict:
+        """A fact that is itself a bound ("life expectancy > 12 weeks")."""
+        assert node.value is not None
+        lower = fact.value_comparator in (">", ">=")
+        wants_high = node.comparator in (">", ">=")
+        if lower == wants_high and _compare(bound, ">=" if wants_high else "<=", node.value):
+            label: Label = "met"
+        elif lower != wants_high and _compare(bound, "<=" if wants_high else ">=", node.value):
+            label = "not_met"
+        else:
+            label = "unknown"
+        reason = f"{shown} stated as {fact.value_comparator} {bound:g}; rule {node.comparator} {node.value:g}"
+        return Verdict(label, reason, _evidence([fact]))
+
+    def _demographic(self, node: Demographic) -> Verdict:
+        if node.attribute == "sex":
+            if not self.context.sex:
+                return Verdict("unknown", "sex not recorded")
+            ok = self.context.sex.upper()[:1] == str(node.value).upper()[:1]
+            return Verdict("met" if ok else "not_met", f"sex {self.context.sex}")
+        age = self.context.age_years()
+        if age is None:
+            return Verdict("unknown", "age not known")
+        ok = _compare(age, node.comparator, float(node.value))
+        return Verdict("met" if ok else "not_met", f"age {age:.0f} {node.comparator} {node.value}")
+
+
+def _negate(comparator: Comparator) -> str:
+    return {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!="}[comparator]
+
+
+def _merge(verdicts: Iterable[Verdict]) -> tuple[EvidenceRef, ...]:
+    out: list[EvidenceRef] = []
+    for v in verdicts:
+        for e in v.evidence:
+            if e not in out:
+                out.append(e)
+    return tuple(out)
+
+
+def evaluate_criterion(criterion: Criterion, evaluator: Evaluator) -> Verdict:
+    if not criterion.computable or criterion.requirement is None:
+        return Verdict("unknown", f"not computable ({criterion.category or 'free text'})")
+    if criterion.applicability is not None:
+        applies = evaluator.evaluate(criterion.applicability)
+        if applies.label == "not_met":
+            return Verdict("not_applicable", f"does not apply: {applies.reason}", applies.evidence)
+    return evaluator.evaluate(criterion.requirement)
+
+
+OVERALL_BASE = {"eligible": 3.0, "needs_review": 2.0, "not_eligible": 1.0, "excluded": 0.0}
+
+
+def evaluate_protocol(
+    protocol: Protocol, context: PatientContext, facts: Sequence[PatientFact]
+) -> PatientResult:
+    """Evaluate every criterion, then the protocol rule, into an overall label and score."""
+    evaluator = Evaluator(context, facts)
+    verdicts = {c.id: evaluate_criterion(c, evaluator) for c in protocol.criteria}
+    scored = {c.id for c in protocol.criteria if c.scored}
+    rule = protocol.rule
+
+    def label(cid: str) -> Label:
+        return verdicts[cid].label
+
+    exclusions = [e for e in rule.exclusions if e in scored]
+    commons = [c for c in rule.common_inclusions if c in scored]
+    met_cohorts = [ch for ch in rule.cohorts if all(label(i) == "met" for i in ch.criteria)]
+    possible = [
+        ch
+        for ch in rule.cohorts
+        if not any(label(i) in ("not_met", "not_applicable") for i in ch.criteria)
+    ]
+    commons_ok = all(label(c) in ("met", "not_applicable") for c in commons)
+    if any(label(e) == "met" for e in exclusions):
+        overall = "excluded"
+    elif met_cohorts and commons_ok:
+        overall = "eligible"
+    elif not possible:
+        overall = "not_eligible"
+    else:
+        overall = "needs_review"
+    cohort = met_cohorts[0].id if met_cohorts else "none"
+
+    best = max(
+        rule.cohorts,
+        key=lambda ch: sum(label(i) == "met" for i in ch.criteria) / max(1, len(ch.criteria)),
+        default=None,
+    )
+    inclusions = (best.criteria if best else []) + commons
+    inc_share = sum(label(i) in ("met", "not_applicable") for i in inclusions) / max(1, len(inclusions))
+    exc_share = sum(label(e) in ("not_met", "not_applicable") for e in exclusions) / max(1, len(exclusions))
+    score = OVERALL_BASE[overall] + 0.5 * inc_share + 0.5 * exc_share
+    return PatientResult(
+        context.patient_id, protocol.trial_id, overall, cohort, round(score, 4), verdicts
+    )

@@ -1,0 +1,87 @@
+"""Unit conversion for thresholds: mass/volume units and analyte-specific molar conversions.
+
+Conversions between mg/dL and umol/L depend on the analyte's molar mass, so they are keyed by
+analyte code (the LAB codes of pipeline/resources/labs.json). Kept here, not in the NLP package,
+because the evaluator compares a criterion's threshold unit with a fact's unit.
+"""
+
+from __future__ import annotations
+
+# umol/L per mg/dL, by analyte code (creatinine 88.42, bilirubin 17.1: standard factors).
+MOLAR_FACTORS: dict[str, float] = {
+    "LAB:creatinine": 88.42,
+    "LAB:bilirubin_total": 17.1,
+    "LAB:bilirubin_direct": 17.1,
+    "LAB:glucose": 55.51,
+}
+
+# Pure scale factors to a base unit within one dimension.
+_SCALE: dict[str, tuple[str, float]] = {
+    "mg/dl": ("mass_per_volume", 10.0),  # in mg/L
+    "mg/l": ("mass_per_volume", 1.0),
+    "g/dl": ("mass_per_volume", 10000.0),
+    "g/l": ("mass_per_volume", 1000.0),
+    "ug/ml": ("mass_per_volume", 1.0),
+    "umol/l": ("molar", 1.0),
+    "mmol/l": ("molar", 1000.0),
+    "ms": ("time", 0.001),
+    "s": ("time", 1.0),
+    "days": ("duration", 1.0),
+    "weeks": ("duration", 7.0),
+    "months": ("duration", 30.4375),
+    "years": ("duration", 365.25),
+    "u/l": ("activity", 1.0),
+    "iu/l": ("activity", 1.0),
+    "fold": ("ratio", 1.0),
+    "%": ("percent", 1.0),
+}
+
+_ALIASES: dict[str, str] = {
+    "µmol/l": "umol/l",
+    "μmol/l": "umol/l",
+    "mcmol/l": "umol/l",
+    "msec": "ms",
+    "week": "weeks",
+    "wk": "weeks",
+    "wks": "weeks",
+    "month": "months",
+    "mo": "months",
+    "year": "years",
+    "yr": "years",
+    "yrs": "years",
+    "day": "days",
+    "x": "fold",
+    "-fold": "fold",
+    "times": "fold",
+    "iu/ml": "iu/ml",
+}
+
+
+def normalise_unit(unit: str | None) -> str | None:
+    if unit is None:
+        return None
+    u = unit.strip().lower().replace(" ", "")
+    return _ALIASES.get(u, u)
+
+
+def convert(value: float, from_unit: str | None, to_unit: str | None, analyte: str) -> float | None:
+    """Convert ``value`` to ``to_unit``; None when the units cannot be related."""
+    src, dst = normalise_unit(from_unit), normalise_unit(to_unit)
+    if src == dst or src is None or dst is None:
+        return value if src == dst or dst is None else None
+    if src not in _SCALE or dst not in _SCALE:
+        return None
+    (src_dim, src_f), (dst_dim, dst_f) = _SCALE[src], _SCALE[dst]
+    if src_dim == dst_dim:
+        return value * src_f / dst_f
+    factor = MOLAR_FACTORS.get(analyte)
+    if factor is None:
+        return None
+    if src_dim == "mass_per_volume" and dst_dim == "molar":
+        mg_dl = value * src_f / _SCALE["mg/dl"][1]
+        return mg_dl * factor / dst_f
+    if src_dim == "molar" and dst_dim == "mass_per_volume":
+        umol_l = value * src_f
+        mg_dl = umol_l / factor
+        return mg_dl * _SCALE["mg/dl"][1] / dst_f
+    return None

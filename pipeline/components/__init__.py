@@ -1,0 +1,1 @@
+"""spaCy components of the note and criteria pipelines, registered with @Language.factory."""

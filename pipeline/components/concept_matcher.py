@@ -1,0 +1,53 @@
+"""Concept matching: lexicon phrases to entities carrying their code (span.kb_id_ = SYSTEM:CODE).
+
+Phrase matching on lower-cased tokens catches case variants; short abbreviations (CD, UC, RA) are
+matched only in their exact case to avoid "cd" in "cd /tmp"-like noise. Overlaps keep the longest
+span, so "rheumatoid arthritis" wins over "arthritis".
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.concepts import ConceptIndex, concept_index
+
+
+class ConceptMatcher:
+    def __init__(self, nlp: Language, index: ConceptIndex) -> None:
+        self.index = index
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        by_key: dict[str, list[str]] = {}
+        for term, key in index.terms.items():
+            by_key.setdefault(key, []).append(term)
+        for key, names in by_key.items():
+            self.lower.add(key, list(nlp.tokenizer.pipe(names)))
+        by_key_exact: dict[str, list[str]] = {}
+        for term, key in index.exact_terms.items():
+            by_key_exact.setdefault(key, []).append(term)
+        for key, names in by_key_exact.items():
+            self.exact.add(key, list(nlp.tokenizer.pipe(names)))
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: list[Span] = []
+        for matcher in (self.lower, self.exact):
+            for match_id, start, end in matcher(doc):
+                key = doc.vocab.strings[match_id]
+                record = self.index.records[key]
+                spans.append(Span(doc, start, end, label=record.category, kb_id=key))
+        doc.ents = filter_spans(list(doc.ents) + spans)
+        return doc
+
+
+@Language.factory(
+    "elig_concepts",
+    assigns=["doc.ents"],
+    default_config={"lexicon": "elig_lexicon.v1"},
+)
+def make_concept_matcher(nlp: Language, name: str, lexicon: str) -> ConceptMatcher:
+    if lexicon != "elig_lexicon.v1":
+        raise ValueError(f"E-LEX-001 unknown lexicon {lexicon!r}; known: elig_lexicon.v1")
+    return ConceptMatcher(nlp, concept_index())

@@ -1,0 +1,42 @@
+"""Sentence boundaries tuned for clinical notes: lines, list items, semicolons, full stops.
+
+medspaCy's PyRuSH dominates its pipeline's cost; clinical notes are mostly line- and list-shaped,
+so a character-level rule set is both faster and closer to how notes are written. A boundary is
+set at a line break, at ';', and after '.', '?', '!' when the next token starts upper case or a
+digit (not after a known abbreviation such as "Dr." or "e.g.").
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+_ABBREVIATIONS = frozenset(
+    {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "approx", "st", "no", "fig", "pt", "inc"}
+)
+
+
+class ClinicalSentenceSplitter:
+    """Sets ``token.is_sent_start`` for every token of the doc."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        for i, token in enumerate(doc):
+            token.is_sent_start = i == 0 or (not token.is_space and _boundary_before(doc, i))
+        return doc
+
+
+def _boundary_before(doc: Doc, i: int) -> bool:
+    prev = doc[i - 1]
+    if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text) or prev.text == ";":
+        return True
+    if prev.text in {".", "?", "!"}:
+        token = doc[i]
+        if token.is_upper or token.is_title or token.like_num or token.text in {"-", "*"}:
+            before = doc[i - 2].lower_ if i >= 2 else ""
+            return before not in _ABBREVIATIONS
+    return False
+
+
+@Language.factory("elig_sentences", default_config={})
+def make_clinical_sentence_splitter(nlp: Language, name: str) -> ClinicalSentenceSplitter:
+    return ClinicalSentenceSplitter()

@@ -1,0 +1,81 @@
+"""The concept index: every lexicon term with the code it normalises to.
+
+One index serves notes and criteria text alike. Records are immutable so the index can be shared
+between components and processes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from pipeline.lexicon import load_concepts, load_drugs, load_labs
+
+
+class ConceptRecord(NamedTuple):
+    key: str  # "SYSTEM:CODE", stored as span.kb_id_
+    code_system: str
+    code: str
+    preferred_name: str
+    category: str
+    drug_classes: tuple[str, ...] = ()
+    default_route: str | None = None
+    historical: bool = False
+
+
+class ConceptIndex(NamedTuple):
+    records: dict[str, ConceptRecord]
+    terms: dict[str, str]  # lower-cased term -> key
+    exact_terms: dict[str, str]  # case-sensitive term -> key
+
+
+def _class_closure(classes: list[str], parents: dict[str, list[str]]) -> tuple[str, ...]:
+    out: list[str] = []
+    stack = list(classes)
+    while stack:
+        c = stack.pop(0)
+        if c not in out:
+            out.append(c)
+            stack.extend(parents.get(c, []))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def concept_index() -> ConceptIndex:
+    records: dict[str, ConceptRecord] = {}
+    terms: dict[str, str] = {}
+    exact: dict[str, str] = {}
+
+    def put(record: ConceptRecord, names: list[str], exact_names: list[str]) -> None:
+        records[record.key] = record
+        for name in names:
+            terms.setdefault(name.lower(), record.key)
+        for name in exact_names:
+            exact.setdefault(name, record.key)
+
+    for c in load_concepts().concepts:
+        key = f"{c.code_system}:{c.code}"
+        rec = ConceptRecord(key, c.code_system, c.code, c.preferred_name, c.category,
+                            historical=c.historical)
+        put(rec, [c.preferred_name, *c.terms], c.case_sensitive_terms)
+    drugs = load_drugs()
+    for d in drugs.drugs:
+        key = f"DRUG:{d.name}"
+        rec = ConceptRecord(key, "DRUG", d.name, d.name, "drug",
+                            _class_closure(d.classes, drugs.class_parents), d.default_route)
+        put(rec, [d.name, *d.terms], d.case_sensitive_terms)
+    for cls, phrases in drugs.class_terms.items():
+        key = f"DRUGCLASS:{cls}"
+        rec = ConceptRecord(key, "DRUGCLASS", cls, drugs.drug_classes[cls], "drug",
+                            _class_closure([cls], drugs.class_parents))
+        put(rec, phrases, [])
+    for lab in load_labs().labs:
+        key = f"LAB:{lab.code}"
+        rec = ConceptRecord(key, "LAB", lab.code, lab.name, "lab")
+        put(rec, [lab.name, *lab.terms], lab.case_sensitive_terms)
+    return ConceptIndex(records, terms, exact)
+
+
+@lru_cache(maxsize=1)
+def lab_entries() -> dict[str, object]:
+    return {lab.code: lab for lab in load_labs().labs}

@@ -1,0 +1,127 @@
+"""Dates in clinical text resolved against the note date.
+
+Handles ISO dates, US m/d/yyyy, month/year ("03/2016"), "March 2023", "Mar 14, 2023", bare years
+("since 2019") and relative phrases ("3 weeks ago"). A partial date resolves to the *end* of its
+period, clamped to the note date: for both "diagnosed >= 6 months before" and "no steroid within
+4 weeks" that is the conservative reading (it never makes an old event look older than it may be).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import NamedTuple
+
+_MONTHS = {
+    m.lower(): i
+    for i, m in enumerate(calendar.month_name)
+    if m
+} | {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(r"\b((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})\b")),
+    ("iso_month", re.compile(r"\b((?:19|20)\d\d)-(\d{1,2})\b(?!-)")),
+    ("mdy", re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")),
+    ("my", re.compile(r"\b(\d{1,2})/((?:19|20)\d\d)\b")),
+    (
+        "month_name",
+        re.compile(
+            rf"\b({_MONTH_NAMES})\.?\s+(?:(\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d\d)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "relative",
+        re.compile(
+            r"\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+            r"(day|days|week|weeks|wk|wks|month|months|mo|year|years|yr|yrs)\s+ago\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "year",
+        re.compile(
+            r"(?<![\d/\-.,])\b((?:19[5-9]|20[0-4])\d)\b(?![\d/]|-\d{1,2}\b|\s*(?:mg|mcg|ug|iu|u/|units?|ml|cells|copies|kcal)\b)",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+
+class DateMention(NamedTuple):
+    start: int
+    end: int
+    date: dt.date
+    precision: str  # day | month | year
+
+
+def _end_of_month(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _clamp(date: dt.date, note_date: dt.date | None) -> dt.date:
+    return min(date, note_date) if note_date is not None else date
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
+    """All date mentions in ``text``, non-overlapping, in order of position."""
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            date: dt.date | None = None
+            precision = "day"
+            if kind == "iso":
+                date = _safe_date(int(m[1]), int(m[2]), int(m[3]))
+            elif kind == "iso_month":
+                if 1 <= int(m[2]) <= 12:
+                    date = _clamp(_end_of_month(int(m[1]), int(m[2])), note_date)
+                    precision = "month"
+            elif kind == "mdy":
+                date = _safe_date(int(m[3]), int(m[1]), int(m[2]))
+            elif kind == "my":
+                if 1 <= int(m[1]) <= 12:
+                    date = _clamp(_end_of_month(int(m[2]), int(m[1])), note_date)
+                    precision = "month"
+            elif kind == "month_name":
+                month = _MONTHS[m[1].lower()]
+                if m[2]:
+                    date = _safe_date(int(m[3]), month, int(m[2]))
+                else:
+                    date = _clamp(_end_of_month(int(m[3]), month), note_date)
+                    precision = "month"
+            elif kind == "relative":
+                if note_date is None:
+                    continue
+                n = int(m[1]) if m[1].isdigit() else _NUMBER_WORDS[m[1].lower()]
+                unit = m[2].lower()
+                days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit[0]] * n
+                date = note_date - dt.timedelta(days=days)
+                precision = "day" if unit[0] in "dw" else "month"
+            else:
+                date = _clamp(dt.date(int(m[1]), 12, 31), note_date)
+                precision = "year"
+            if date is not None:
+                found.append(DateMention(m.start(), m.end(), date, precision))
+                taken.append((m.start(), m.end()))
+    return sorted(found)

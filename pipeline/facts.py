@@ -1,0 +1,234 @@
+"""Notes to facts: one PatientFact per concept mention, with assertion, time, value and evidence span.
+
+The spaCy pipeline finds concepts, sections and ConText modifiers; this module reads the text
+around each concept for what rules do better on characters than on tokens: values and units,
+dates, drug route, treatment outcome and counts ("two anti-TNF agents").
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from criteria_models.facts import PatientFact
+from pipeline.concepts import ConceptRecord, concept_index
+from pipeline.dates import DateMention, find_dates
+from pipeline.lexicon import LabEntry, load_labs
+from pipeline.values import read_quantity, read_result
+
+_ROUTES: list[tuple[str, re.Pattern[str]]] = [
+    ("inhaled", re.compile(r"\b(inhaled|inhaler|inhalation|inh|nebuli[sz]ed|puffs?|MDI|pulmicort|symbicort|flexhaler|respules)\b", re.I)),
+    ("intranasal", re.compile(r"\b(intranasal|nasal\s+spray|nasal)\b", re.I)),
+    ("topical", re.compile(r"\b(topical|cream|ointment|gel|lotion|foam|enema|suppositor(y|ies))\b", re.I)),
+    ("intra_articular", re.compile(r"\b(intra-?articular|joint\s+injection|(knee|hip|shoulder|joint)\s+injection|injected\s+into)\b", re.I)),
+    ("iv", re.compile(r"\b(IV|intravenous(ly)?|infusions?|pulses?)\b")),
+    ("im", re.compile(r"\b(IM|intramuscular(ly)?)\b")),
+    ("oral", re.compile(r"\b(oral(ly)?|PO|p\.o\.|tablets?|by\s+mouth)\b", re.I)),
+]
+_OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
+    ("intolerance", re.compile(r"\b(intoleran\w*|not\s+tolerated|allerg\w*|infusion\s+reaction|adverse\s+(reaction|event)|side[-\s]effects?|rash|stopped\s+for|discontinued\s+(for|due|because))\b", re.I)),
+    ("toxicity", re.compile(r"\b(toxicit\w*|hepatotoxic\w*|leukopeni\w*|neutropeni\w*|cytopeni\w*|myopathy|pancreatitis|transaminitis)\b", re.I)),
+    ("inadequate_response", re.compile(r"\b(fail(ed|ure)?|no\s+(clinical\s+)?response|non-?respon\w*|inadequate(\s+response)?|ineffective|loss\s+of\s+response|lost\s+response|refractory|partial\s+response|minimal\s+response|primary\s+non-?response|no\s+(meaningful\s+)?improvement|without\s+(benefit|improvement|remission)|no\s+steroid-free\s+remission|still\s+active|steroid[-\s]dependent|dependent)\b", re.I)),
+]
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "multiple": 2}
+_COUNT_BEFORE = re.compile(r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$", re.I)
+_CURRENT_SECTIONS = {"medications"}
+_CURRENT_WORDS = re.compile(r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b", re.I)
+
+
+def _labs() -> dict[str, LabEntry]:
+    return {lab.code: lab for lab in load_labs().labs}
+
+
+_LAB_CACHE: dict[str, LabEntry] = {}
+
+
+def _lab(code: str) -> LabEntry | None:
+    if not _LAB_CACHE:
+        _LAB_CACHE.update(_labs())
+    return _LAB_CACHE.get(code)
+
+
+def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for name, pattern in patterns:
+        m = pattern.search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), name)
+    return best[1] if best else None
+
+
+class _NoteContext:
+    """Per-note lookups shared by all mentions of one doc."""
+
+    def __init__(self, doc: Doc, note_date: dt.date | None) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.note_date = note_date
+        self.dates: list[DateMention] = find_dates(doc.text, note_date)
+        self.date_starts = [d.start for d in self.dates]
+        self.ents = list(doc.ents)
+        self.sent_starts = [s.start_char for s in doc.sents]
+        self.sent_bounds = [(s.start_char, s.end_char) for s in doc.sents]
+
+    def sentence_of(self, char: int) -> tuple[int, int, int]:
+        i = max(0, bisect.bisect_right(self.sent_starts, char) - 1)
+        start, end = self.sent_bounds[i]
+        return i, start, end
+
+    def dates_between(self, start: int, end: int) -> list[DateMention]:
+        i = bisect.bisect_left(self.date_starts, start)
+        out = []
+        while i < len(self.dates) and self.dates[i].start < end:
+            out.append(self.dates[i])
+            i += 1
+        return out
+
+    def next_ent_start(self, ent: Span, same_label: bool, limit: int) -> int:
+        for other in self.ents:
+            if other.start_char >= ent.end_char and (not same_label or other.label_ == ent.label_):
+                return min(other.start_char, limit)
+        return limit
+
+    def prev_ent_end(self, ent: Span, same_label: bool, floor: int) -> int:
+        best = floor
+        for other in self.ents:
+            if other.end_char <= ent.start_char and (not same_label or other.label_ == ent.label_):
+                best = max(best, other.end_char)
+        return best
+
+
+def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple[int, int, int]) -> dt.date | None:
+    _, s_start, s_end = sent
+    seg_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
+    forward = ctx.dates_between(ent.end_char, seg_end)
+    if forward:
+        pick = max if record.category == "drug" else min
+        return pick(d.date for d in forward)
+    seg_start = ctx.prev_ent_end(ent, same_label=True, floor=s_start)
+    backward = ctx.dates_between(seg_start, ent.start_char)
+    if backward:
+        return backward[-1].date
+    return None
+
+
+def _assertion(ent: Span) -> dict[str, bool]:
+    x = ent._
+    return {
+        "negated": bool(x.is_negated),
+        "historical": bool(x.is_historical),
+        "hypothetical": bool(x.is_hypothetical),
+        "family": bool(x.is_family),
+        "uncertain": bool(x.is_uncertain),
+    }
+
+
+def _modifiers(ent: Span) -> tuple[str, ...]:
+    mods = getattr(ent._, "modifiers", None) or ()
+    return tuple(sorted({f"{m.category.lower()}={m.span.text.lower()}" for m in mods}))
+
+
+def facts_from_doc(
+    doc: Doc, patient_id: str, note_id: str, note_date: dt.date | None
+) -> list[PatientFact]:
+    index = concept_index()
+    ctx = _NoteContext(doc, note_date)
+    out: list[PatientFact] = []
+    for ent in ctx.ents:
+        record = index.records.get(ent.kb_id_)
+        if record is None:
+            continue
+        sent = ctx.sentence_of(ent.start_char)
+        sent_index, s_start, s_end = sent
+        flags = _assertion(ent)
+        if record.historical:
+            flags["historical"] = True
+        section = doc[ent.start]._.section_category or ""
+        extra: dict[str, object] = {}
+        seg_end = ctx.next_ent_start(ent, same_label=False, limit=s_end)
+        after = ctx.text[ent.end_char : seg_end]
+        before = ctx.text[max(s_start, ent.start_char - 30) : ent.start_char]
+        if record.category == "lab":
+            lab = _lab(record.code)
+            if lab is not None and lab.qualitative:
+                result = read_result(before, ctx.text[ent.end_char : min(s_end, ent.end_char + 40)])
+                if result is not None:
+                    extra["result"] = result
+                    flags["negated"] = False
+            elif lab is not None:
+                q = read_quantity(after, lab.units, lab.unitless)
+                if q is not None:
+                    ref_high = q.ref_high
+                    ref_low = q.ref_low
+                    mods = []
+                    if ref_high is None and lab.default_ref_high is not None:
+                        ref_high, ref_low = lab.default_ref_high, lab.default_ref_low
+                        mods.append("reference_range=default")
+                    uln = q.uln_multiple
+                    if uln is None and ref_high and q.value is not None:
+                        uln = round(q.value / ref_high, 3)
+                    extra.update(
+                        value_as_number=q.value, value_comparator=q.comparator, unit=q.unit,
+                        ref_low=ref_low, ref_high=ref_high, uln_multiple=uln,
+                    )
+                    if mods:
+                        extra["term_modifiers_extra"] = tuple(mods)
+        elif record.category == "drug":
+            window = ctx.text[max(s_start, ent.start_char - 25) : min(s_end, ent.end_char + 40)]
+            route = _first(_ROUTES, ent.text) or _first(_ROUTES, window) or record.default_route
+            extra["route"] = route
+            seg = ctx.text[ent.end_char : ctx.next_ent_start(ent, same_label=True, limit=s_end)]
+            extra["outcome"] = _first(_OUTCOMES, seg)
+            if record.code_system == "DRUGCLASS":
+                m = _COUNT_BEFORE.search(ctx.text[max(s_start, ent.start_char - 20) : ent.start_char])
+                if m:
+                    word = m[1].lower()
+                    extra["value_as_number"] = float(_COUNT_WORDS.get(word, word if word.isdigit() else 1))
+        event_date = _event_date(ctx, ent, record, sent)
+        if event_date is None and record.category == "drug" and not flags["historical"] and not flags["negated"]:
+            if section in _CURRENT_SECTIONS or _CURRENT_WORDS.search(ctx.text[s_start:s_end]):
+                event_date = note_date
+        mods = _modifiers(ent) + tuple(extra.pop("term_modifiers_extra", ()))  # type: ignore[arg-type]
+        snippet = ctx.text[s_start:s_end].strip()
+        out.append(
+            PatientFact(
+                patient_id=patient_id,
+                note_id=note_id,
+                note_date=note_date,
+                category=record.category,
+                code_system=record.code_system,
+                code=record.code,
+                preferred_name=record.preferred_name,
+                start=ent.start_char,
+                end=ent.end_char,
+                snippet=snippet[:400],
+                lexical_variant=ent.text,
+                section=section,
+                sentence=str(sent_index),
+                drug_classes=record.drug_classes,
+                event_date=event_date,
+                term_modifiers=mods,
+                **flags,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+    return out
+
+
+def extract_note_facts(
+    nlp: Language,
+    notes: Iterable[tuple[str, str, dt.date | None, str]],
+    batch_size: int = 64,
+) -> Iterator[PatientFact]:
+    """Facts for (patient_id, note_id, note_date, text) tuples, streamed with ``nlp.pipe``."""
+    items = list(notes)
+    texts = (text for _, _, _, text in items)
+    for (patient_id, note_id, note_date, _), doc in zip(
+        items, nlp.pipe(texts, batch_size=batch_size), strict=True
+    ):
+        yield from facts_from_doc(doc, patient_id, note_id, note_date)

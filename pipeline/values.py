@@ -1,0 +1,119 @@
+"""Values next to a lab mention: number, comparator, unit, reference range, x ULN, or a qualitative result.
+
+Works on plain text after (and, for results, before) the mention so that prose ("ALT 145 U/L
+(ref 7-40)"), lists ("Cr 0.94 mg/dL; ALT 22 U/L") and plain-text tables ("ALT | 212 | U/L |
+10-40") are read the same way. A plain function, testable without a pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_FILLER = (
+    r"(?:\s+|[:=|,]|\((?:[^()]{0,40})\)|\b(?:of|is|was|were|at|level|levels|value|clearly|about|"
+    r"approximately|approx|estimated|now|today|remains|rose\s+to|peaked\s+at|up\s+to|result|"
+    r"measured|reading|elevated|high|low|normal|mildly|markedly|total|serum|plasma|"
+    r"repeat|screening|baseline|day\s+\d+)\b)*"
+)
+_COMPARATOR = r"(<=|>=|≤|≥|<|>|less\s+than|greater\s+than|more\s+than|over|under|above|below)?"
+_COMPARATOR_MAP = {
+    "≤": "<=", "≥": ">=", "less than": "<", "greater than": ">", "more than": ">",
+    "over": ">", "under": "<", "above": ">", "below": "<",
+}
+_NEGATIVE = (
+    r"negative|neg\b|non-?reactive|not\s+detected|undetectable|undetected|"
+    r"not\s+detectable|absent|nonreactive|\(-\)"
+)
+_POSITIVE = r"positive|pos\b|reactive|detected|detectable|\(\+\)"
+_RESULT_AFTER = re.compile(
+    rf"^(?:\s|[:=|,]|\((?:[^()]{{0,30}})\)|\b(?:was|is|were|test|result|screen|antibody|total)\b)*"
+    rf"({_NEGATIVE}|{_POSITIVE}|(?:<|less\s+than)\s*(?:{NUMBER})|{NUMBER})",
+    re.IGNORECASE,
+)
+_RESULT_BEFORE = re.compile(rf"\b({_NEGATIVE}|{_POSITIVE})\s+(?:for\s+)?(?:\w+\s+){{0,2}}$", re.IGNORECASE)
+_REF_RANGE = re.compile(
+    rf"^[^;\n]{{0,25}}?(?:\(|\[|\|)?\s*(?:ref(?:erence)?(?:\s+range)?|normal|nl|rr|range|N)?\s*[:=]?\s*"
+    rf"({NUMBER})\s*(?:-|–|to)\s*({NUMBER})",
+    re.IGNORECASE,
+)
+_REF_UPPER = re.compile(
+    rf"^[^;\n]{{0,25}}?(?:ref(?:erence)?|normal|nl|ULN)\s*[:=]?\s*(?:<|<=|≤|up\s+to)?\s*({NUMBER})",
+    re.IGNORECASE,
+)
+_ULN_STATED = re.compile(
+    rf"^[^;\n]{{0,30}}?({NUMBER})\s*(?:x|×|times|-fold)\s*(?:the\s+)?(?:ULN|upper\s+limit(?:\s+of\s+normal)?)",
+    re.IGNORECASE,
+)
+
+
+class LabValue(NamedTuple):
+    value: float | None = None
+    comparator: str | None = None
+    unit: str | None = None
+    ref_low: float | None = None
+    ref_high: float | None = None
+    uln_multiple: float | None = None
+    result: str | None = None
+    end: int = 0  # characters consumed after the mention
+
+
+def to_number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _unit_regex(units: list[str]) -> str:
+    alts = sorted({re.escape(u) for u in units}, key=len, reverse=True)
+    return r"(?:" + "|".join(alts) + r")(?![A-Za-z])" if alts else r"(?!)"
+
+
+def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | None:
+    """Read "<comparator> <number> <unit>" at the start of ``after`` (fillers allowed)."""
+    unit_re = _unit_regex(units)
+    pattern = re.compile(
+        rf"^{_FILLER}{_COMPARATOR}\s*({NUMBER})\s*(-?{unit_re})?", re.IGNORECASE
+    )
+    m = pattern.match(after)
+    if not m:
+        return None
+    unit = m[3]
+    if unit is None and not unitless:
+        return None
+    if unit is None and after[m.end(2) : m.end(2) + 1] in {"/", "-"}:
+        return None  # part of a ratio or range we do not understand ("3/28")
+    comparator = m[1]
+    if comparator:
+        comparator = _COMPARATOR_MAP.get(re.sub(r"\s+", " ", comparator.lower()), comparator)
+    value = to_number(m[2])
+    rest = after[m.end() :]
+    ref_low = ref_high = uln = None
+    r = _REF_RANGE.match(rest)
+    if r:
+        ref_low, ref_high = to_number(r[1]), to_number(r[2])
+    else:
+        u = _REF_UPPER.match(rest)
+        if u:
+            ref_high = to_number(u[1])
+    s = _ULN_STATED.match(rest)
+    if s:
+        uln = to_number(s[1])
+    clean_unit = unit.lstrip("-") if unit else None
+    return LabValue(value, comparator, clean_unit, ref_low, ref_high, uln, None, m.end())
+
+
+def read_result(before: str, after: str) -> str | None:
+    """Qualitative result of a test: "HBsAg negative", "negative HBsAg", "HBV DNA < 10"."""
+    m = _RESULT_AFTER.match(after)
+    if m:
+        token = m[1].lower()
+        if re.match(_NEGATIVE, token, re.IGNORECASE) or token.startswith(("<", "less")):
+            return "negative"
+        if re.match(_POSITIVE, token, re.IGNORECASE):
+            return "positive"
+        if re.fullmatch(NUMBER, token):
+            return "positive" if to_number(token) > 0 else "negative"
+    b = _RESULT_BEFORE.search(before)
+    if b:
+        return "negative" if re.match(_NEGATIVE, b[1], re.IGNORECASE) else "positive"
+    return None

@@ -1,0 +1,225 @@
+"""Three-valued evaluation: groups, silence, windows, counts, units, ULN, applicability, overall."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from criteria_models import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Cohort,
+    ConceptRef,
+    Condition,
+    Criterion,
+    Demographic,
+    Evaluator,
+    Measurement,
+    Medication,
+    Not,
+    PatientContext,
+    PatientFact,
+    Protocol,
+    ProtocolRule,
+    TimeWindow,
+    evaluate_criterion,
+    evaluate_protocol,
+)
+
+SCREEN = dt.date(2025, 3, 1)
+CTX = PatientContext("P1", "F", dt.date(1980, 1, 1), SCREEN)
+CROHN = ConceptRef(system="ICD10CM", code="K50", name="Crohn disease")
+UTI = ConceptRef(system="ICD10CM", code="N39.0")
+
+
+def fact(code: str, system: str = "ICD10CM", category: str = "diagnosis", **kw: object) -> PatientFact:
+    base: dict[str, object] = {
+        "patient_id": "P1", "note_id": "N1", "note_date": kw.pop("note_date", SCREEN),
+        "category": category, "code_system": system, "code": code, "preferred_name": code,
+    }
+    base.update(kw)
+    return PatientFact(**base)  # type: ignore[arg-type]
+
+
+def label(node: object, facts: list[PatientFact], ctx: PatientContext = CTX) -> str:
+    return Evaluator(ctx, facts).evaluate(node).label  # type: ignore[arg-type]
+
+
+def test_condition_present_negated_silent() -> None:
+    node = Condition(concepts=[CROHN])
+    assert label(node, [fact("K50.90")]) == "met"
+    assert label(node, [fact("K50.90", negated=True)]) == "not_met"
+    assert label(node, []) == "unknown"
+    assert label(Condition(concepts=[CROHN], when_silent="not_met"), []) == "not_met"
+
+
+def test_family_and_hypothetical_never_count() -> None:
+    node = Condition(concepts=[CROHN])
+    assert label(node, [fact("K50", family=True)]) == "unknown"
+    assert label(node, [fact("K50", hypothetical=True)]) == "unknown"
+
+
+def test_current_status_ignores_historical_but_ever_counts_it() -> None:
+    facts = [fact("K50", historical=True)]
+    assert label(Condition(concepts=[CROHN], status="current"), facts) == "unknown"
+    assert label(Condition(concepts=[CROHN], status="ever"), facts) == "met"
+
+
+def test_exception_codes_do_not_count() -> None:
+    node = Condition(concepts=[ConceptRef(system="ICD10CM", code="N")], exceptions=[UTI])
+    assert label(node, [fact("N39.0")]) == "unknown"
+    assert label(node, [fact("N10")]) == "met"
+
+
+def test_latest_statement_wins() -> None:
+    node = Condition(concepts=[CROHN])
+    old_pos = fact("K50", note_date=dt.date(2024, 1, 1))
+    new_neg = fact("K50", negated=True, note_date=dt.date(2025, 1, 1))
+    assert label(node, [old_pos, new_neg]) == "not_met"
+    assert label(node, [fact("K50", negated=True, note_date=dt.date(2024, 1, 1)), fact("K50")]) == "met"
+
+
+def test_diagnosis_window() -> None:
+    node = Condition(concepts=[CROHN], window=TimeWindow(min_days_before=182))
+    assert label(node, [fact("K50", event_date=dt.date(2020, 5, 1))]) == "met"
+    assert label(node, [fact("K50", event_date=dt.date(2025, 1, 1))]) == "not_met"
+    assert label(node, [fact("K50")]) == "unknown"
+
+
+def test_positive_and_negative_tests() -> None:
+    node = Condition(
+        concepts=[ConceptRef(system="ICD10CM", code="B18.1")],
+        positive_tests=[ConceptRef(system="LAB", code="hbsag")],
+    )
+    assert label(node, [fact("hbsag", "LAB", "lab", result="positive")]) == "met"
+    assert label(node, [fact("hbsag", "LAB", "lab", result="negative")]) == "not_met"
+
+
+def test_distinct_agent_count() -> None:
+    node = Medication(drug_classes=["biologic"], min_distinct_agents=2)
+    ifx = fact("infliximab", "DRUG", "drug", drug_classes=("tnf_inhibitor", "biologic"))
+    ada = fact("adalimumab", "DRUG", "drug", drug_classes=("tnf_inhibitor", "biologic"))
+    assert label(node, [ifx, ifx]) == "not_met"
+    assert label(node, [ifx, ada]) == "met"
+    assert label(node, [ifx, fact("adalimumab", "DRUG", "drug", drug_classes=("biologic",), hypothetical=True)]) == "not_met"
+
+
+def test_class_mention_with_count() -> None:
+    node = Medication(drug_classes=["biologic"], min_distinct_agents=2)
+    two = fact("tnf_inhibitor", "DRUGCLASS", "drug", drug_classes=("tnf_inhibitor", "biologic"), value_as_number=2.0)
+    assert label(node, [two]) == "met"
+
+
+def test_medication_window_and_route() -> None:
+    node = Medication(
+        drug_classes=["glucocorticoid"], exclude_routes=["inhaled"], window=TimeWindow(max_days_before=28)
+    )
+    recent = fact("prednisone", "DRUG", "drug", drug_classes=("glucocorticoid",), event_date=dt.date(2025, 2, 20))
+    old = fact("prednisone", "DRUG", "drug", drug_classes=("glucocorticoid",), event_date=dt.date(2024, 10, 1))
+    inhaled = fact("budesonide", "DRUG", "drug", drug_classes=("glucocorticoid",), route="inhaled", event_date=SCREEN)
+    assert label(node, [recent]) == "met"
+    assert label(node, [old]) == "not_met"
+    assert label(node, [inhaled]) == "unknown"
+    assert label(node, [old, inhaled]) == "not_met"
+
+
+def test_measurement_units_and_uln() -> None:
+    creat = Measurement(analytes=[ConceptRef(system="LAB", code="creatinine")], comparator=">", value=2.5, unit="mg/dL")
+    assert label(creat, [fact("creatinine", "LAB", "lab", value_as_number=240.0, unit="umol/L")]) == "met"
+    assert label(creat, [fact("creatinine", "LAB", "lab", value_as_number=200.0, unit="umol/L")]) == "not_met"
+    alt = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
+    assert label(alt, [fact("alt", "LAB", "lab", value_as_number=145.0, ref_high=40.0)]) == "met"
+    assert label(alt, [fact("alt", "LAB", "lab", value_as_number=98.0, ref_high=40.0)]) == "not_met"
+    assert label(alt, [fact("alt", "LAB", "lab", value_as_number=98.0)]) == "unknown"
+
+
+def test_latest_lab_value_wins() -> None:
+    alt = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
+    old = fact("alt", "LAB", "lab", value_as_number=300.0, ref_high=40.0, note_date=dt.date(2024, 1, 1))
+    new = fact("alt", "LAB", "lab", value_as_number=30.0, ref_high=40.0)
+    assert label(alt, [old, new]) == "not_met"
+
+
+def test_bound_facts() -> None:
+    node = Measurement(analytes=[ConceptRef(system="LAB", code="life_expectancy")], comparator=">", value=12, unit="weeks")
+    gt = fact("life_expectancy", "LAB", "lab", value_as_number=12.0, value_comparator=">", unit="weeks")
+    lt = fact("life_expectancy", "LAB", "lab", value_as_number=2.0, value_comparator="<", unit="months")
+    assert label(node, [gt]) == "met"
+    assert label(node, [lt]) == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("kids", "all_of", "any_of", "at_least_2"),
+    [
+        (["met", "met"], "met", "met", "met"),
+        (["met", "not_met"], "not_met", "met", "not_met"),
+        (["met", "unknown"], "unknown", "met", "unknown"),
+        (["not_met", "unknown"], "not_met", "unknown", "not_met"),
+        (["not_met", "not_met"], "not_met", "not_met", "not_met"),
+    ],
+)
+def test_kleene_groups(kids: list[str], all_of: str, any_of: str, at_least_2: str) -> None:
+    def leaf(x: str) -> Condition:
+        return Condition(concepts=[ConceptRef(system="T", code=x)], when_silent=x)  # type: ignore[arg-type]
+
+    items = [leaf(k) for k in kids]
+    assert label(AllOf(items=items), []) == all_of
+    assert label(AnyOf(items=items), []) == any_of
+    assert label(AtLeast(n=2, items=items), []) == at_least_2
+    assert label(Not(item=leaf("met")), []) == "not_met"
+    assert label(Not(item=leaf("unknown")), []) == "unknown"
+
+
+def test_applicability_gives_not_applicable() -> None:
+    crit = Criterion(
+        id="INC-PREG", kind="inclusion", text="negative pregnancy test",
+        applicability=Demographic(attribute="sex", value="F"),
+        requirement=Measurement(analytes=[ConceptRef(system="LAB", code="hcg")], result="negative"),
+    )
+    man = PatientContext("P2", "M", None, SCREEN)
+    assert evaluate_criterion(crit, Evaluator(man, [])).label == "not_applicable"
+    assert evaluate_criterion(crit, Evaluator(CTX, [])).label == "unknown"
+    neg = fact("hcg", "LAB", "lab", result="negative")
+    assert evaluate_criterion(crit, Evaluator(CTX, [neg])).label == "met"
+
+
+def _protocol() -> Protocol:
+    def crit(cid: str, kind: str, code: str) -> Criterion:
+        return Criterion(id=cid, kind=kind, text=cid,  # type: ignore[arg-type]
+                         requirement=Condition(concepts=[ConceptRef(system="T", code=code)], status="ever"))
+
+    return Protocol(
+        trial_id="T",
+        criteria=[crit("INC-A", "inclusion", "a"), crit("INC-B", "inclusion", "b"),
+                  crit("INC-C", "inclusion", "c"), crit("EXC-X", "exclusion", "x")],
+        rule=ProtocolRule(cohorts=[Cohort(id="A", criteria=["INC-A"]), Cohort(id="B", criteria=["INC-B"])],
+                          common_inclusions=["INC-C"], exclusions=["EXC-X"]),
+    )
+
+
+def t(code: str, **kw: object) -> PatientFact:
+    return fact(code, "T", "diagnosis", **kw)
+
+
+def test_overall_labels() -> None:
+    p = _protocol()
+    eligible = evaluate_protocol(p, CTX, [t("a"), t("c"), t("x", negated=True)])
+    assert (eligible.overall, eligible.cohort) == ("eligible", "A")
+    excluded = evaluate_protocol(p, CTX, [t("a"), t("c"), t("x")])
+    assert (excluded.overall, excluded.cohort) == ("excluded", "A")
+    not_eligible = evaluate_protocol(p, CTX, [t("a", negated=True), t("b", negated=True)])
+    assert not_eligible.overall == "not_eligible"
+    review = evaluate_protocol(p, CTX, [t("a")])
+    assert review.overall == "needs_review"
+    assert eligible.score > review.score > not_eligible.score > excluded.score
+
+
+def test_evidence_and_reason_on_verdicts() -> None:
+    node = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
+    f = fact("alt", "LAB", "lab", value_as_number=145.0, ref_high=40.0, unit="U/L", start=10, end=13, snippet="ALT 145 U/L")
+    v = Evaluator(CTX, [f]).evaluate(node)
+    assert v.label == "met"
+    assert "3.62 x ULN" in v.reason
+    assert v.evidence[0].note_id == "N1" and v.evidence[0].start == 10
