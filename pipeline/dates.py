@@ -48,7 +48,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "year",
         re.compile(
-            r"(?<![\d/\-.,])\b((?:19[5-9]|20[0-4])\d)\b(?![\d/]|-\d{1,2}\b|\s*(?:mg|mcg|ug|iu|u/|units?|ml|cells|copies|kcal)\b)",
+            r"(?<![\d/.,])\b((?:19[5-9]|20[0-4])\d)\b(?![\d/]|-\d{1,2}\b|\s*(?:mg|mcg|ug|iu|u/|units?|ml|cells|copies|kcal)\b)",
             re.IGNORECASE,
         ),
     ),

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 from criteria_models.facts import PatientFact
 from pipeline.concepts import ConceptRecord, concept_index
 from pipeline.dates import DateMention, find_dates
-from pipeline.lexicon import LabEntry, load_labs
+from pipeline.lexicon import LabEntry, load_labs, load_statement_rules
 from pipeline.values import read_quantity, read_result
 
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
@@ -52,6 +52,16 @@ def _lab(code: str) -> LabEntry | None:
     if not _LAB_CACHE:
         _LAB_CACHE.update(_labs())
     return _LAB_CACHE.get(code)
+
+
+_STATEMENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _statement(key: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    if not _STATEMENTS:
+        for rule in load_statement_rules().rules:
+            _STATEMENTS[rule.concept] = (re.compile(rule.affirm, re.I), re.compile(rule.deny, re.I))
+    return _STATEMENTS.get(key)
 
 
 def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> str | None:
@@ -130,7 +140,12 @@ def _assertion(ent: Span) -> dict[str, bool]:
 
 def _modifiers(ent: Span) -> tuple[str, ...]:
     mods = getattr(ent._, "modifiers", None) or ()
-    return tuple(sorted({f"{m.category.lower()}={m.span.text.lower()}" for m in mods}))
+    doc = ent.doc
+    out = set()
+    for m in mods:
+        start, end = m.modifier_span
+        out.add(f"{m.category.lower()}={doc[start:end].text.lower()}")
+    return tuple(sorted(out))
 
 
 def facts_from_doc(
@@ -189,6 +204,17 @@ def facts_from_doc(
                 if m:
                     word = m[1].lower()
                     extra["value_as_number"] = float(_COUNT_WORDS.get(word, word if word.isdigit() else 1))
+        statement = _statement(record.key)
+        if statement is not None:
+            # Documentation statements count only when the sentence affirms them.
+            affirm, deny = statement
+            sentence_text = ctx.text[s_start:s_end]
+            if deny.search(sentence_text):
+                flags["negated"], flags["uncertain"] = True, False
+            elif affirm.search(sentence_text):
+                flags["negated"] = flags["uncertain"] = False
+            else:
+                flags["uncertain"] = True
         event_date = _event_date(ctx, ent, record, sent)
         if event_date is None and record.category == "drug" and not flags["historical"] and not flags["negated"]:
             if section in _CURRENT_SECTIONS or _CURRENT_WORDS.search(ctx.text[s_start:s_end]):

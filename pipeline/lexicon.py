@@ -94,6 +94,18 @@ class LabFile(ResourceFile):
     labs: list[LabEntry]
 
 
+class StatementRule(_Strict):
+    """How a documentation concept is affirmed or denied by the words of its sentence."""
+
+    concept: str = Field(description="SYSTEM:CODE of the concept")
+    affirm: str = Field(description="Regex: the statement is affirmed")
+    deny: str = Field(description="Regex: the statement is denied (checked first)")
+
+
+class StatementFile(ResourceFile):
+    rules: list[StatementRule]
+
+
 def _read(name: str) -> str:
     return resources.files("pipeline.resources").joinpath(name).read_text(encoding="utf-8")
 
@@ -117,3 +129,8 @@ def load_drugs() -> DrugFile:
 @lru_cache(maxsize=None)
 def load_labs() -> LabFile:
     return LabFile.model_validate(json.loads(_read("labs.json")))
+
+
+@lru_cache(maxsize=None)
+def load_statement_rules() -> StatementFile:
+    return StatementFile.model_validate(json.loads(_read("statement_rules.json")))

@@ -10,8 +10,10 @@ import json
 import logging
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import medspacy
 import spacy
 from spacy.language import Language
 
@@ -50,21 +52,35 @@ def section_rules() -> list[tuple[str, str]]:
 
 def build_nlp() -> Language:
     """A fresh note pipeline. Use :func:`get_nlp` for the cached one."""
-    import medspacy  # noqa: F401  (registers medspacy_* factories)
-    from medspacy.context import ConTextRule
     from medspacy.section_detection import SectionRule
 
     nlp = spacy.blank("en")
     nlp.add_pipe("elig_sentences")
     nlp.add_pipe("elig_concepts")
-    context = nlp.add_pipe("medspacy_context", config={"rules": "default"})
+    context = nlp.add_pipe("medspacy_context", config={"rules": None})
     sectionizer = nlp.add_pipe(
         "medspacy_sectionizer", config={"rules": "default", "span_attrs": _SECTION_ATTRS}
     )
     sectionizer.add([SectionRule(literal, category) for literal, category in section_rules()])
-    rules = _resource_json("context_rules.json")["context_rules"]
-    context.add([ConTextRule(r["literal"], r["category"], direction=r["direction"]) for r in rules])
+    context.add(context_rules())
     return nlp
+
+
+def context_rules() -> list[Any]:
+    """medspaCy's default ConText rules minus the ones we replace, plus ours (context_rules.json)."""
+    from medspacy.context import ConTextRule
+
+    ours = _resource_json("context_rules.json")
+    removed = set(ours.get("remove_default", []))
+    default_path = Path(medspacy.__file__).parent.parent / "resources" / "en" / "context_rules.json"
+    defaults = [r for r in ConTextRule.from_json(str(default_path)) if r.literal not in removed]
+    extra = []
+    for raw in ours["context_rules"]:
+        rule = dict(raw)
+        if "allowed_types" in rule:
+            rule["allowed_types"] = set(rule["allowed_types"])
+        extra.append(ConTextRule.from_dict(rule))
+    return defaults + extra
 
 
 @lru_cache(maxsize=1)

@@ -17,10 +17,14 @@ _FILLER = (
     r"measured|reading|elevated|high|low|normal|mildly|markedly|total|serum|plasma|"
     r"repeat|screening|baseline|day\s+\d+)\b)*"
 )
-_COMPARATOR = r"(<=|>=|≤|≥|<|>|less\s+than|greater\s+than|more\s+than|over|under|above|below)?"
+_COMPARATOR = (
+    r"(<=|>=|≤|≥|<|>|less\s+than|greater\s+than|more\s+than|over|under|above|below|"
+    r"(?:well\s+)?beyond|in\s+excess\s+of|exceeding)?"
+)
 _COMPARATOR_MAP = {
     "≤": "<=", "≥": ">=", "less than": "<", "greater than": ">", "more than": ">",
-    "over": ">", "under": "<", "above": ">", "below": "<",
+    "over": ">", "under": "<", "above": ">", "below": "<", "beyond": ">", "well beyond": ">",
+    "in excess of": ">", "exceeding": ">",
 }
 _NEGATIVE = (
     r"negative|neg\b|non-?reactive|not\s+detected|undetectable|undetected|"
@@ -75,6 +79,11 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
         rf"^{_FILLER}{_COMPARATOR}\s*({NUMBER})\s*(-?{unit_re})?", re.IGNORECASE
     )
     m = pattern.match(after)
+    if not unitless:
+        # A range stated with a unit ("survival 6-10 weeks") is a bound: at most the upper value.
+        r = re.match(rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE)
+        if r:
+            return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
     if not m:
         return None
     unit = m[3]

@@ -5,7 +5,6 @@ matched only in their exact case to avoid "cd" in "cd /tmp"-like noise. Overlaps
 span, so "rheumatoid arthritis" wins over "arthritis".
 """
 
-from __future__ import annotations
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher

@@ -1,0 +1,72 @@
+"""Values after a lab mention: prose, lists, tables, SI units, ranges, ULN, qualitative results."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.values import read_quantity, read_result
+
+MG = ["mg/dL", "umol/L", "µmol/L"]
+UL = ["U/L", "IU/L"]
+
+
+def test_value_unit_and_range() -> None:
+    v = read_quantity(" 145 U/L (ref 7-40)", UL, True)
+    assert v is not None
+    assert (v.value, v.unit, v.ref_low, v.ref_high) == (145.0, "U/L", 7.0, 40.0)
+
+
+def test_table_row() -> None:
+    v = read_quantity(" | 212 | U/L | 10-40", UL, True)
+    assert v is not None and (v.value, v.ref_high) == (212.0, 40.0)
+
+
+def test_si_unit_and_thousands() -> None:
+    v = read_quantity(": 1,240 umol/L", MG, True)
+    assert v is not None and (v.value, v.unit) == (1240.0, "umol/L")
+
+
+def test_comparator_and_filler() -> None:
+    v = read_quantity(" clearly > 12 weeks", ["weeks", "months"], False)
+    assert v is not None and (v.comparator, v.value, v.unit) == (">", 12.0, "weeks")
+
+
+def test_parenthetical_is_skipped_for_fold() -> None:
+    v = read_quantity(" (anti-CD3/CD28, day 7): 11.4-fold expansion", ["fold", "x"], False)
+    assert v is not None and (v.value, v.unit) == (11.4, "fold")
+
+
+def test_unit_required_when_not_unitless() -> None:
+    assert read_quantity(" on day 7 of culture", ["fold"], False) is None
+
+
+def test_stated_uln_multiple() -> None:
+    v = read_quantity(" 212 U/L (5.3 x ULN)", UL, True)
+    assert v is not None and v.uln_multiple == 5.3
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "result"),
+    [
+        ("", " negative, anti-HBc negative", "negative"),
+        ("", " neg", "negative"),
+        ("", ": reactive", "positive"),
+        ("", " undetectable", "negative"),
+        ("", " 18,400 IU/mL", "positive"),
+        ("", " <2 mIU/mL", "negative"),
+        ("negative urine ", "", "negative"),
+        ("", " pending", None),
+    ],
+)
+def test_qualitative_results(before: str, after: str, result: str | None) -> None:
+    assert read_result(before, after) == result
+
+
+def test_range_with_unit_is_an_upper_bound() -> None:
+    v = read_quantity(" 6-10 weeks", ["weeks"], False)
+    assert v is not None and (v.comparator, v.value, v.unit) == ("<=", 10.0, "weeks")
+
+
+def test_words_as_comparators() -> None:
+    v = read_quantity(" well beyond 12 weeks", ["weeks"], False)
+    assert v is not None and (v.comparator, v.value) == (">", 12.0)
