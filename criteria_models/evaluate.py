@@ -252,6 +252,10 @@ class Evaluator:
                 continue
             (denied if f.negated else taken).append(f)
         what = ", ".join(node.drug_classes + [d.name or d.code for d in node.drugs])
+        if node.outcomes:
+            # "in remission on adalimumab" is exposure without failure: it does not count.
+            responded = {f.code for f in taken if f.outcome == "response"}
+            taken = [f for f in taken if f.code not in responded]
         if node.window is not None:
             return self._medication_window(node, taken, denied, what)
         agents = sorted({f.preferred_name for f in taken if f.code_system != "DRUGCLASS"})

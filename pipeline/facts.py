@@ -33,11 +33,13 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
 _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
     ("intolerance", re.compile(r"\b(intoleran\w*|not\s+tolerated|allerg\w*|infusion\s+reaction|adverse\s+(reaction|event)|side[-\s]effects?|rash|stopped\s+for|discontinued\s+(for|due|because))\b", re.I)),
     ("toxicity", re.compile(r"\b(toxicit\w*|hepatotoxic\w*|leukopeni\w*|neutropeni\w*|cytopeni\w*|myopathy|pancreatitis|transaminitis)\b", re.I)),
+    ("response", re.compile(r"\b(in\s+(?:sustained\s+|clinical\s+|deep\s+)?remission|responded|responding\s+well|good\s+response|excellent\s+response|complete\s+response|well\s+controlled\s+on|controlled\s+on|effective(?!ness)|works\s+well)\b", re.I)),
     ("inadequate_response", re.compile(r"\b(fail(ed|ure)?|no\s+(clinical\s+)?response|non-?respon\w*|inadequate(\s+response)?|ineffective|loss\s+of\s+response|lost\s+response|refractory|partial\s+response|minimal\s+response|primary\s+non-?response|no\s+(meaningful\s+)?improvement|without\s+(benefit|improvement|remission)|no\s+steroid-free\s+remission|still\s+active|steroid[-\s]dependent|dependent)\b", re.I)),
 ]
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "multiple": 2}
 _COUNT_BEFORE = re.compile(r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$", re.I)
 _CURRENT_SECTIONS = {"medications"}
+_TRIAL_SENTENCE = re.compile(r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I)
 _CURRENT_WORDS = re.compile(r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b", re.I)
 
 
@@ -99,9 +101,13 @@ class _NoteContext:
             i += 1
         return out
 
-    def next_ent_start(self, ent: Span, same_label: bool, limit: int) -> int:
+    def next_ent_start(
+        self, ent: Span, same_label: bool, limit: int, skip_key: str | None = None
+    ) -> int:
         for other in self.ents:
-            if other.start_char >= ent.end_char and (not same_label or other.label_ == ent.label_):
+            if other.start_char < ent.end_char or (skip_key and other.kb_id_ == skip_key):
+                continue
+            if not same_label or other.label_ == ent.label_:
                 return min(other.start_char, limit)
         return limit
 
@@ -111,6 +117,35 @@ class _NoteContext:
             if other.end_char <= ent.start_char and (not same_label or other.label_ == ent.label_):
                 best = max(best, other.end_char)
         return best
+
+
+_CHAIN_SEP = re.compile(r"\s*(?:/|,|&|\band\b|\bor\b)\s*", re.I)
+_CHAIN_SHORT = re.compile(r"[A-Za-z0-9]{1,3}\b")
+_RESULT_FILLER = re.compile(
+    r"\s*(?:\(\d{4}\)\s*)?(?:\b(?:all|both|serolog(?:y|ies)|screen(?:ing)?|tests?|antibod(?:y|ies)|ag/ab|were|was|are|is|results?)\b\s*)*",
+    re.I,
+)
+
+
+def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
+    """End of a coordinated list starting at ``ent`` ("HBsAg/anti-HBc/HCV Ab/HIV negative")."""
+    pos = ent.end_char
+    starts = {e.start_char: e for e in ctx.ents}
+    while pos < limit:
+        sep = _CHAIN_SEP.match(ctx.text, pos, limit)
+        if not sep or sep.end() == pos:
+            break
+        nxt = starts.get(sep.end())
+        if nxt is not None and nxt.label_ in ("lab", "diagnosis", "finding"):
+            pos = nxt.end_char
+            continue
+        short = _CHAIN_SHORT.match(ctx.text, sep.end(), limit)
+        if short and ctx.text[sep.start() : sep.end()].strip() == "/":
+            pos = short.end()
+            continue
+        break
+    filler = _RESULT_FILLER.match(ctx.text, pos, limit)
+    return filler.end() if filler else pos
 
 
 def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple[int, int, int]) -> dt.date | None:
@@ -125,6 +160,57 @@ def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple
     if backward:
         return backward[-1].date
     return None
+
+
+_COORDINATION = re.compile(r"^[\s,/&()]*(?:and|or)?[\s,/&()]*$", re.I)
+
+
+def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | None:
+    """The treatment outcome nearest to a drug mention in its sentence.
+
+    After the mention up to the next drug ("IFX 2018-2020 (loss of response)"), or before it when
+    only coordinated drugs stand between ("in remission on MTX/HCQ", "responded to prednisone and
+    MTX").
+    """
+    after_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
+    after = ctx.text[ent.end_char : after_end]
+    best: tuple[float, str] | None = None
+    for name, pattern in _OUTCOMES:
+        m = pattern.search(after)
+        if m and (best is None or m.start() < best[0]):
+            best = (float(m.start()), name)
+    # Walk back over coordinated drug mentions to the clause that governs them.
+    floor = s_start
+    cursor = ent.start_char
+    drugs_before = [e for e in ctx.ents if e.label_ == "drug" and s_start <= e.end_char <= ent.start_char]
+    for other in reversed(drugs_before):
+        if _COORDINATION.match(ctx.text[other.end_char : cursor]):
+            cursor = other.start_char
+        else:
+            floor = other.end_char
+            break
+    before = ctx.text[floor:cursor]
+    for name, pattern in _OUTCOMES:
+        for m in pattern.finditer(before):
+            distance = (len(before) - m.end()) * 1.2 + (ent.start_char - cursor)
+            if best is None or distance < best[0]:
+                best = (distance, name)
+    return best[1] if best else None
+
+
+def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: ConceptRecord) -> bool:
+    """"Infection: no fever" or "Steroids: none since ...": the concept names a topic, the words
+    after the colon say what is true. Labs keep their values and statements their sentence."""
+    if record.category == "lab" or _statement(record.key) is not None:
+        return False
+    if ctx.text[s_start : ent.start_char].strip(" \t-*#"):
+        return False
+    m = re.match(r"\s*(?:\([^)]{0,20}\)\s*)?:\s*", ctx.text[ent.end_char : ent.end_char + 25])
+    if not m:
+        return False
+    # "Gene therapy: none." / "Steroids: no systemic ... since" keep the concept: it is denied.
+    rest = ctx.text[ent.end_char + m.end() : ent.end_char + m.end() + 8].lower()
+    return not re.match(r"(none|no\b|nil\b|never|not\b|neg)", rest)
 
 
 def _assertion(ent: Span) -> dict[str, bool]:
@@ -164,6 +250,10 @@ def facts_from_doc(
         if record.historical:
             flags["historical"] = True
         section = doc[ent.start]._.section_category or ""
+        if _is_heading_label(ctx, ent, s_start, record):
+            continue
+        if _TRIAL_SENTENCE.match(ctx.text, s_start, s_end):
+            flags["hypothetical"] = True
         extra: dict[str, object] = {}
         seg_end = ctx.next_ent_start(ent, same_label=False, limit=s_end)
         after = ctx.text[ent.end_char : seg_end]
@@ -171,12 +261,16 @@ def facts_from_doc(
         if record.category == "lab":
             lab = _lab(record.code)
             if lab is not None and lab.qualitative:
-                result = read_result(before, ctx.text[ent.end_char : min(s_end, ent.end_char + 40)])
+                chain = _chain_end(ctx, ent, s_end)
+                result = read_result(before, ctx.text[chain : min(s_end, chain + 40)])
+                if result is None and chain != ent.end_char:
+                    result = read_result("", ctx.text[ent.end_char : min(s_end, ent.end_char + 40)])
                 if result is not None:
                     extra["result"] = result
                     flags["negated"] = False
             elif lab is not None:
-                q = read_quantity(after, lab.units, lab.unitless)
+                same_code_end = ctx.next_ent_start(ent, same_label=False, limit=s_end, skip_key=ent.kb_id_)
+                q = read_quantity(ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless)
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
@@ -193,12 +287,19 @@ def facts_from_doc(
                     )
                     if mods:
                         extra["term_modifiers_extra"] = tuple(mods)
-        elif record.category == "drug":
+        elif record.category in ("diagnosis", "finding"):
+            # "HIV negative", "HBV/HCV serologies negative": a condition named with a test result.
+            chain = _chain_end(ctx, ent, s_end)
+            result = read_result("", ctx.text[chain : min(s_end, chain + 25)]) if chain < s_end else None
+            if result is not None and re.match(r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)", ctx.text[chain : chain + 25], re.I):
+                flags["negated"] = result == "negative"
+                if result == "positive":
+                    flags["uncertain"] = False
+        if record.category == "drug":
             window = ctx.text[max(s_start, ent.start_char - 25) : min(s_end, ent.end_char + 40)]
             route = _first(_ROUTES, ent.text) or _first(_ROUTES, window) or record.default_route
             extra["route"] = route
-            seg = ctx.text[ent.end_char : ctx.next_ent_start(ent, same_label=True, limit=s_end)]
-            extra["outcome"] = _first(_OUTCOMES, seg)
+            extra["outcome"] = _outcome(ctx, ent, s_start, s_end)
             if record.code_system == "DRUGCLASS":
                 m = _COUNT_BEFORE.search(ctx.text[max(s_start, ent.start_char - 20) : ent.start_char])
                 if m:
