@@ -255,7 +255,15 @@ class Evaluator:
         if node.outcomes:
             # "in remission on adalimumab" is exposure without failure: it does not count.
             responded = {f.code for f in taken if f.outcome == "response"}
-            taken = [f for f in taken if f.code not in responded]
+            # "in remission on csDMARDs" speaks for every agent of the class.
+            responded_classes = {
+                f.code for f in taken if f.code_system == "DRUGCLASS" and f.outcome == "response"
+            }
+            taken = [
+                f
+                for f in taken
+                if f.code not in responded and not (responded_classes & set(f.drug_classes))
+            ]
         if node.window is not None:
             return self._medication_window(node, taken, denied, what)
         agents = sorted({f.preferred_name for f in taken if f.code_system != "DRUGCLASS"})

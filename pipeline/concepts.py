@@ -21,6 +21,7 @@ class ConceptRecord(NamedTuple):
     drug_classes: tuple[str, ...] = ()
     default_route: str | None = None
     historical: bool = False
+    self_asserting: bool = False
 
 
 class ConceptIndex(NamedTuple):
@@ -55,8 +56,10 @@ def concept_index() -> ConceptIndex:
 
     for c in load_concepts().concepts:
         key = f"{c.code_system}:{c.code}"
-        rec = ConceptRecord(key, c.code_system, c.code, c.preferred_name, c.category,
-                            historical=c.historical)
+        rec = ConceptRecord(
+            key, c.code_system, c.code, c.preferred_name, c.category,
+            historical=c.historical, self_asserting=c.self_asserting,
+        )
         put(rec, [c.preferred_name, *c.terms], c.case_sensitive_terms)
     drugs = load_drugs()
     for d in drugs.drugs:

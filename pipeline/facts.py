@@ -199,18 +199,14 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
 
 
 def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: ConceptRecord) -> bool:
-    """"Infection: no fever" or "Steroids: none since ...": the concept names a topic, the words
-    after the colon say what is true. Labs keep their values and statements their sentence."""
+    """"Infection: no fever": the concept names a topic and the words after the colon say what
+    is true, so the label itself is dropped, unless ConText denies it ("Gene therapy: none").
+    Labs keep their values and documentation statements their sentence."""
     if record.category == "lab" or _statement(record.key) is not None:
         return False
     if ctx.text[s_start : ent.start_char].strip(" \t-*#"):
         return False
-    m = re.match(r"\s*(?:\([^)]{0,20}\)\s*)?:\s*", ctx.text[ent.end_char : ent.end_char + 25])
-    if not m:
-        return False
-    # "Gene therapy: none." / "Steroids: no systemic ... since" keep the concept: it is denied.
-    rest = ctx.text[ent.end_char + m.end() : ent.end_char + m.end() + 8].lower()
-    return not re.match(r"(none|no\b|nil\b|never|not\b|neg)", rest)
+    return bool(re.match(r"\s*(?:\([^)]{0,20}\)\s*)?:", ctx.text[ent.end_char : ent.end_char + 25]))
 
 
 def _assertion(ent: Span) -> dict[str, bool]:
@@ -249,8 +245,10 @@ def facts_from_doc(
         flags = _assertion(ent)
         if record.historical:
             flags["historical"] = True
+        if record.self_asserting:
+            flags["negated"] = flags["uncertain"] = flags["hypothetical"] = False
         section = doc[ent.start]._.section_category or ""
-        if _is_heading_label(ctx, ent, s_start, record):
+        if _is_heading_label(ctx, ent, s_start, record) and not flags["negated"]:
             continue
         if _TRIAL_SENTENCE.match(ctx.text, s_start, s_end):
             flags["hypothetical"] = True
@@ -347,9 +345,12 @@ def facts_from_doc(
     return out
 
 
+NoteTuple = tuple[str, str, dt.date | None, str]
+
+
 def extract_note_facts(
     nlp: Language,
-    notes: Iterable[tuple[str, str, dt.date | None, str]],
+    notes: Iterable[NoteTuple],
     batch_size: int = 64,
 ) -> Iterator[PatientFact]:
     """Facts for (patient_id, note_id, note_date, text) tuples, streamed with ``nlp.pipe``."""
@@ -359,3 +360,27 @@ def extract_note_facts(
         items, nlp.pipe(texts, batch_size=batch_size), strict=True
     ):
         yield from facts_from_doc(doc, patient_id, note_id, note_date)
+
+
+def _worker_facts(chunk: list[NoteTuple]) -> list[PatientFact]:
+    from pipeline.nlp import get_nlp
+
+    return list(extract_note_facts(get_nlp(), chunk))
+
+
+def extract_note_facts_parallel(
+    notes: Iterable[NoteTuple], n_process: int = 2, chunk_size: int = 64
+) -> Iterator[PatientFact]:
+    """Facts from ``n_process`` worker processes, each with its own pipeline.
+
+    Docs never cross process boundaries (medspaCy's ConText keeps Span objects in extensions,
+    which do not pickle); only plain PatientFact records come back, in input order.
+    """
+    import multiprocessing as mp
+
+    items = list(notes)
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    ctx = mp.get_context("spawn" if hasattr(mp, "get_context") else None)
+    with ctx.Pool(processes=n_process) as pool:
+        for facts in pool.imap(_worker_facts, chunks):
+            yield from facts

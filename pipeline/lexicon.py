@@ -33,6 +33,11 @@ class ConceptEntry(_Strict):
         default_factory=list, description="Short abbreviations matched only in this exact case"
     )
     historical: bool = Field(default=False, description="The concept itself means 'in the past'")
+    self_asserting: bool = Field(
+        default=False,
+        description="The phrase carries its own polarity ('otherwise healthy', 'PMH: none'): "
+        "ConText negation and uncertainty do not apply",
+    )
 
     @field_validator("terms")
     @classmethod

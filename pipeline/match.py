@@ -31,12 +31,16 @@ def load_protocol(path: str | Path) -> Protocol:
         raise FileNotFoundError(f"E-IO-002 {p}: criteria file not found") from None
 
 
-def extract_facts(patients: Sequence[Patient], batch_size: int = 32) -> list[PatientFact]:
-    """Run the note pipeline over every note of every patient."""
-    from pipeline.facts import extract_note_facts
+def extract_facts(
+    patients: Sequence[Patient], batch_size: int = 32, n_process: int = 1
+) -> list[PatientFact]:
+    """Run the note pipeline over every note of every patient (``n_process`` worker processes)."""
+    from pipeline.facts import extract_note_facts, extract_note_facts_parallel
     from pipeline.nlp import get_nlp
 
-    notes = ((p.patient_id, n.note_id, n.date, n.text) for p in patients for n in p.notes)
+    notes = [(p.patient_id, n.note_id, n.date, n.text) for p in patients for n in p.notes]
+    if n_process > 1:
+        return list(extract_note_facts_parallel(notes, n_process=n_process, chunk_size=batch_size))
     return list(extract_note_facts(get_nlp(), notes, batch_size=batch_size))
 
 

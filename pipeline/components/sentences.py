@@ -28,11 +28,17 @@ def _boundary_before(doc: Doc, i: int) -> bool:
     prev = doc[i - 1]
     if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text) or prev.text == ";":
         return True
-    if prev.text in {".", "?", "!"}:
-        token = doc[i]
-        if token.is_upper or token.is_title or token.like_num or token.text in {"-", "*"}:
-            before = doc[i - 2].lower_ if i >= 2 else ""
-            return before not in _ABBREVIATIONS
+    token = doc[i]
+    starts_like_sentence = (
+        token.is_upper or token.is_title or token.like_num or token.text in {"-", "*"}
+    )
+    if prev.text in {".", "?", "!"} and starts_like_sentence:
+        before = doc[i - 2].lower_ if i >= 2 else ""
+        return before not in _ABBREVIATIONS
+    # The tokenizer keeps some full stops on their word ("ms.", "neg.", "B."): split there too,
+    # except after titles and Latin abbreviations.
+    if len(prev.text) > 1 and prev.text.endswith(".") and starts_like_sentence:
+        return prev.lower_.rstrip(".") not in _ABBREVIATIONS and "." not in prev.text[:-1]
     return False
 
 

@@ -7,6 +7,7 @@ hand-written criteria model refers to are present, and the drug-class hierarchy 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import pytest
@@ -16,8 +17,17 @@ from pipeline.lexicon import ConceptFile, DrugFile, LabFile, load_concepts, load
 
 # Route names the note pipeline assigns (pipeline/facts.py) plus the few single-route specials.
 KNOWN_ROUTES = {
-    "oral", "iv", "im", "sc", "inhaled", "intranasal", "topical", "intra_articular",
-    "subretinal", "intravesical", "intralesional",
+    "oral",
+    "iv",
+    "im",
+    "sc",
+    "inhaled",
+    "intranasal",
+    "topical",
+    "intra_articular",
+    "subretinal",
+    "intravesical",
+    "intralesional",
 }
 
 
@@ -137,31 +147,72 @@ def test_terms_are_not_blank_and_abbreviations_are_short(concepts, drugs, labs):
 
 
 REQUIRED_CONCEPTS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
-    ("ICD10CM", "K50"): (["Crohn disease", "Crohn's disease", "Crohns disease", "Crohn's", "Crohn colitis",
-                          "ileocolonic Crohn", "regional enteritis"], ["CD"]),
+    ("ICD10CM", "K50"): (
+        [
+            "Crohn disease",
+            "Crohn's disease",
+            "Crohns disease",
+            "Crohn's",
+            "Crohn colitis",
+            "ileocolonic Crohn",
+            "regional enteritis",
+        ],
+        ["CD"],
+    ),
     ("ICD10CM", "K51"): (["ulcerative colitis", "colitis, ulcerative"], ["UC"]),
     ("ELIG", "ibd"): (["inflammatory bowel disease"], ["IBD"]),
     ("ICD10CM", "M33"): (["dermatomyositis"], ["DM"]),
     ("ICD10CM", "M33.2"): (["polymyositis"], []),
     ("ICD10CM", "M33.1"): (["amyopathic dermatomyositis"], []),
-    ("ICD10CM", "M06.1"): (["adult-onset Still's disease", "adult onset Still disease", "Still disease",
-                            "Still's disease"], ["AOSD"]),
+    ("ICD10CM", "M06.1"): (
+        [
+            "adult-onset Still's disease",
+            "adult onset Still disease",
+            "Still disease",
+            "Still's disease",
+        ],
+        ["AOSD"],
+    ),
     ("ICD10CM", "M06.9"): (["rheumatoid arthritis", "seronegative RA"], ["RA"]),
     ("ICD10CM", "M05.9"): (["seropositive rheumatoid arthritis", "seropositive RA"], []),
-    ("ICD10CM", "S06.9"): (["head injury", "head trauma", "craniocerebral trauma", "traumatic brain injury"], ["TBI"]),
+    ("ICD10CM", "S06.9"): (
+        ["head injury", "head trauma", "craniocerebral trauma", "traumatic brain injury"],
+        ["TBI"],
+    ),
     ("ICD10CM", "S06.0"): (["concussion"], []),
     ("ICD10CM", "G40.909"): (["epilepsy", "seizure disorder"], []),
     ("ICD10CM", "R56.9"): (["seizure", "seizures", "convulsion"], []),
-    ("ICD10CM", "R40.20"): (["loss of consciousness", "unconsciousness", "disturbance of consciousness",
-                             "conscious disturbance"], ["LOC"]),
-    ("ICD10CM", "I63.9"): (["stroke", "cerebral infarction", "ischemic stroke", "cerebral ischemia",
-                            "cerebrovascular ischemia"], ["CVA"]),
+    ("ICD10CM", "R40.20"): (
+        [
+            "loss of consciousness",
+            "unconsciousness",
+            "disturbance of consciousness",
+            "conscious disturbance",
+        ],
+        ["LOC"],
+    ),
+    ("ICD10CM", "I63.9"): (
+        [
+            "stroke",
+            "cerebral infarction",
+            "ischemic stroke",
+            "cerebral ischemia",
+            "cerebrovascular ischemia",
+        ],
+        ["CVA"],
+    ),
     ("ICD10CM", "G45.9"): (["transient ischemic attack"], ["TIA"]),
-    ("ICD10CM", "I61.9"): (["cerebral hemorrhage", "intracerebral hemorrhage", "hemorrhagic stroke", "brain bleed"], []),
+    ("ICD10CM", "I61.9"): (
+        ["cerebral hemorrhage", "intracerebral hemorrhage", "hemorrhagic stroke", "brain bleed"],
+        [],
+    ),
     ("ICD10CM", "I60.9"): (["subarachnoid hemorrhage"], []),
     ("ICD10CM", "I62.00"): (["subdural hemorrhage"], []),
     ("ICD10CM", "I67.9"): (["cerebrovascular disease"], []),
-    ("ELIG", "prolonged_qt"): (["prolonged QT", "prolonged QTc", "QT prolongation", "QTc prolongation", "long QT"], []),
+    ("ELIG", "prolonged_qt"): (
+        ["prolonged QT", "prolonged QTc", "QT prolongation", "QTc prolongation", "long QT"],
+        [],
+    ),
     ("ICD10CM", "I45.81"): (["long QT syndrome"], []),
     ("ICD10CM", "I47.2"): (["ventricular tachycardia"], ["VT"]),
     ("ICD10CM", "I49.01"): (["ventricular fibrillation"], []),
@@ -181,20 +232,61 @@ REQUIRED_CONCEPTS: dict[tuple[str, str], tuple[list[str], list[str]]] = {
     ("ICD10CM", "Z90.710"): (["hysterectomy", "s/p hysterectomy"], []),
     ("ICD10CM", "Z90.722"): (["bilateral oophorectomy"], []),
     ("ICD10CM", "Z98.51"): (["tubal ligation", "tubal sterilization"], []),
-    ("ELIG", "contraception_agreement"): (["agrees to use contraception", "agreed to use effective contraception",
-                                           "agrees to use highly effective contraception", "agrees to contraception",
-                                           "contraception counselling completed and agreed",
-                                           "will use contraception"], []),
-    ("ELIG", "informed_consent_signed"): (["informed consent signed", "ICF signed", "consent signed",
-                                           "signed the informed consent", "signed informed consent",
-                                           "consent form signed", "ICF was signed", "consented"], []),
-    ("ELIG", "uncontrolled_disease"): (["uncontrolled", "poorly controlled", "not controlled",
-                                        "uncontrolled medical illness", "decompensated"], []),
-    ("ELIG", "controlled_comorbidity"): (["well controlled", "well-controlled", "controlled", "stable on treatment",
-                                          "diet-controlled"], []),
+    ("ELIG", "contraception_agreement"): (
+        [
+            "agrees to use contraception",
+            "agreed to use effective contraception",
+            "agrees to use highly effective contraception",
+            "agrees to contraception",
+            "contraception counselling completed and agreed",
+            "will use contraception",
+        ],
+        [],
+    ),
+    ("ELIG", "informed_consent_signed"): (
+        [
+            "informed consent signed",
+            "ICF signed",
+            "consent signed",
+            "signed the informed consent",
+            "signed informed consent",
+            "consent form signed",
+            "ICF was signed",
+            "consented",
+        ],
+        [],
+    ),
+    ("ELIG", "uncontrolled_disease"): (
+        [
+            "uncontrolled",
+            "poorly controlled",
+            "not controlled",
+            "uncontrolled medical illness",
+            "decompensated",
+        ],
+        [],
+    ),
+    ("ELIG", "controlled_comorbidity"): (
+        [
+            "well controlled",
+            "well-controlled",
+            "controlled",
+            "stable on treatment",
+            "diet-controlled",
+        ],
+        [],
+    ),
     ("ELIG", "gene_therapy"): (["gene therapy", "gene therapy product", "gene therapies"], []),
-    ("ELIG", "car_t_therapy"): (["CAR-T", "CAR T", "CAR-T cell therapy", "CAR T-cell therapy",
-                                 "chimeric antigen receptor T-cell"], []),
+    ("ELIG", "car_t_therapy"): (
+        [
+            "CAR-T",
+            "CAR T",
+            "CAR-T cell therapy",
+            "CAR T-cell therapy",
+            "chimeric antigen receptor T-cell",
+        ],
+        [],
+    ),
     ("ELIG", "cell_therapy"): (["cellular therapy", "cell therapy"], []),
     ("ICD10CM", "B99.9"): (["infection", "infections", "active infection", "severe infection"], []),
     ("ICD10CM", "J18.9"): (["pneumonia"], []),
@@ -287,12 +379,43 @@ def test_ambiguous_abbreviations_are_case_sensitive_only(concepts, drugs, labs):
 
 
 REQUIRED_CLASSES = [
-    "biologic", "tnf_inhibitor", "il6_inhibitor", "il1_inhibitor", "il17_inhibitor", "il12_23_inhibitor",
-    "integrin_inhibitor", "anti_cd20", "t_cell_costimulation_modulator", "jak_inhibitor", "dmard", "csdmard",
-    "immunosuppressant", "thiopurine", "calcineurin_inhibitor", "glucocorticoid", "nsaid", "antimalarial", "ivig",
-    "gene_therapy", "car_t", "antiviral", "antibiotic", "anticoagulant", "antiplatelet", "statin",
-    "antihypertensive", "insulin", "chemotherapy", "checkpoint_inhibitor", "opioid", "anticonvulsant",
-    "antiarrhythmic", "ppi", "analgesic", "aminosalicylate", "supplement",
+    "biologic",
+    "tnf_inhibitor",
+    "il6_inhibitor",
+    "il1_inhibitor",
+    "il17_inhibitor",
+    "il12_23_inhibitor",
+    "integrin_inhibitor",
+    "anti_cd20",
+    "t_cell_costimulation_modulator",
+    "jak_inhibitor",
+    "dmard",
+    "csdmard",
+    "immunosuppressant",
+    "thiopurine",
+    "calcineurin_inhibitor",
+    "glucocorticoid",
+    "nsaid",
+    "antimalarial",
+    "ivig",
+    "gene_therapy",
+    "car_t",
+    "antiviral",
+    "antibiotic",
+    "anticoagulant",
+    "antiplatelet",
+    "statin",
+    "antihypertensive",
+    "insulin",
+    "chemotherapy",
+    "checkpoint_inhibitor",
+    "opioid",
+    "anticonvulsant",
+    "antiarrhythmic",
+    "ppi",
+    "analgesic",
+    "aminosalicylate",
+    "supplement",
 ]
 
 
@@ -366,13 +489,29 @@ REQUIRED_DRUGS: dict[str, tuple[list[str], list[str], set[str]]] = {
     "sulfasalazine": (["Azulfidine"], ["SSZ"], {"csdmard", "dmard"}),
     "hydroxychloroquine": (["Plaquenil"], ["HCQ"], {"antimalarial", "csdmard", "dmard"}),
     "tacrolimus": (["Prograf"], ["TAC"], {"calcineurin_inhibitor", "immunosuppressant"}),
-    "cyclosporine": (["ciclosporin", "Neoral"], ["CsA"], {"calcineurin_inhibitor", "immunosuppressant"}),
+    "cyclosporine": (
+        ["ciclosporin", "Neoral"],
+        ["CsA"],
+        {"calcineurin_inhibitor", "immunosuppressant"},
+    ),
     "cyclophosphamide": (["Cytoxan"], ["CYC"], {"immunosuppressant", "chemotherapy"}),
     "thalidomide": ([], [], set()),
     "immune globulin": (["intravenous immunoglobulin"], ["IVIG"], {"ivig"}),
-    "infliximab": (["Remicade", "Inflectra", "Renflexis", "Avsola"], ["IFX"], {"tnf_inhibitor", "biologic", "dmard"}),
-    "adalimumab": (["Humira", "Amjevita", "Hadlima", "Hyrimoz", "Idacio"], ["ADA"], {"tnf_inhibitor", "biologic"}),
-    "certolizumab pegol": (["certolizumab", "setolizumab", "Cimzia"], ["CZP"], {"tnf_inhibitor", "biologic"}),
+    "infliximab": (
+        ["Remicade", "Inflectra", "Renflexis", "Avsola"],
+        ["IFX"],
+        {"tnf_inhibitor", "biologic", "dmard"},
+    ),
+    "adalimumab": (
+        ["Humira", "Amjevita", "Hadlima", "Hyrimoz", "Idacio"],
+        ["ADA"],
+        {"tnf_inhibitor", "biologic"},
+    ),
+    "certolizumab pegol": (
+        ["certolizumab", "setolizumab", "Cimzia"],
+        ["CZP"],
+        {"tnf_inhibitor", "biologic"},
+    ),
     "golimumab": (["Simponi"], ["GOL"], {"tnf_inhibitor", "biologic"}),
     "etanercept": (["Enbrel"], ["ETN"], {"tnf_inhibitor", "biologic"}),
     "ustekinumab": (["Stelara"], [], {"il12_23_inhibitor", "biologic"}),
@@ -491,18 +630,53 @@ def test_required_drugs_present(drugs):
 
 def test_required_class_terms(drugs):
     expected = {
-        "tnf_inhibitor": ["anti-TNF", "anti-TNF agent", "anti-TNF agents", "TNF inhibitor", "TNF inhibitors",
-                          "TNF-alpha inhibitor", "anti-TNFs"],
-        "biologic": ["biologic", "biologics", "biological agent", "biological agents", "biologic therapy"],
-        "dmard": ["DMARD", "DMARDs", "disease-modifying antirheumatic drug", "anti-rheumatic drugs",
-                  "antirheumatic drugs"],
+        "tnf_inhibitor": [
+            "anti-TNF",
+            "anti-TNF agent",
+            "anti-TNF agents",
+            "TNF inhibitor",
+            "TNF inhibitors",
+            "TNF-alpha inhibitor",
+            "anti-TNFs",
+        ],
+        "biologic": [
+            "biologic",
+            "biologics",
+            "biological agent",
+            "biological agents",
+            "biologic therapy",
+        ],
+        "dmard": [
+            "DMARD",
+            "DMARDs",
+            "disease-modifying antirheumatic drug",
+            "anti-rheumatic drugs",
+            "antirheumatic drugs",
+        ],
         "csdmard": ["conventional DMARD", "csDMARD"],
-        "glucocorticoid": ["steroid", "steroids", "corticosteroid", "corticosteroids", "glucocorticoid",
-                           "glucocorticoids", "systemic steroids", "systemic corticosteroids",
-                           "systemic glucocorticoid"],
-        "nsaid": ["NSAID", "NSAIDs", "non-steroidal anti-inflammatory drugs", "nonsteroidal anti-inflammatory drug"],
-        "immunosuppressant": ["immunosuppressant", "immunosuppressants", "immunosuppressive agents",
-                              "immunosuppressive therapy"],
+        "glucocorticoid": [
+            "steroid",
+            "steroids",
+            "corticosteroid",
+            "corticosteroids",
+            "glucocorticoid",
+            "glucocorticoids",
+            "systemic steroids",
+            "systemic corticosteroids",
+            "systemic glucocorticoid",
+        ],
+        "nsaid": [
+            "NSAID",
+            "NSAIDs",
+            "non-steroidal anti-inflammatory drugs",
+            "nonsteroidal anti-inflammatory drug",
+        ],
+        "immunosuppressant": [
+            "immunosuppressant",
+            "immunosuppressants",
+            "immunosuppressive agents",
+            "immunosuppressive therapy",
+        ],
         "thiopurine": ["thiopurine", "thiopurines"],
         "jak_inhibitor": ["JAK inhibitor", "JAK inhibitors"],
         "antiviral": ["antivirals", "antiviral therapy"],
@@ -520,7 +694,13 @@ def test_required_class_terms(drugs):
 
 def test_class_parents_as_specified(drugs):
     closure = {c: _closure([c], drugs.class_parents) for c in drugs.drug_classes}
-    for cls in ["tnf_inhibitor", "il6_inhibitor", "il1_inhibitor", "il17_inhibitor", "il12_23_inhibitor"]:
+    for cls in [
+        "tnf_inhibitor",
+        "il6_inhibitor",
+        "il1_inhibitor",
+        "il17_inhibitor",
+        "il12_23_inhibitor",
+    ]:
         assert {"biologic", "dmard"} <= closure[cls], cls
     assert "dmard" in closure["csdmard"]
     assert "gene_therapy" in closure["car_t"]
@@ -537,42 +717,107 @@ def test_default_routes_are_known(drugs):
 
 
 def test_atc_codes_are_well_formed(drugs):
-    import re
-
     pattern = re.compile(r"^[A-Z]\d\d[A-Z][A-Z]\d\d$")
     bad = [(d.name, d.atc) for d in drugs.drugs if d.atc is not None and not pattern.match(d.atc)]
     assert bad == []
 
 
 REQUIRED_LABS: dict[str, dict[str, object]] = {
-    "creatinine": {"terms": ["creatinine", "serum creatinine", "creat"], "cs": ["Cr", "Creat", "SCr"],
-                   "units": ["mg/dL", "mg/dl", "umol/L", "µmol/L", "μmol/L", "micromol/L", "mmol/L"],
-                   "unitless": True, "ref": (0.6, 1.3)},
-    "alt": {"terms": ["alanine aminotransferase", "SGPT", "ALAT"], "cs": ["ALT"], "units": ["U/L", "IU/L"],
-            "unitless": True, "ref": (7, 40)},
-    "ast": {"terms": ["aspartate aminotransferase", "SGOT"], "cs": ["AST"], "units": ["U/L", "IU/L"],
-            "unitless": True, "ref": (8, 40)},
-    "bilirubin_total": {"terms": ["total bilirubin", "bilirubin", "T bili", "T. bili", "Tbili", "TBil", "t-bili"],
-                        "units": ["mg/dL", "umol/L"], "unitless": True, "ref": (0.2, 1.2)},
-    "qtc": {"terms": ["QTc", "QTcF", "QTcB", "corrected QT", "QT interval"], "units": ["ms", "msec"],
-            "unitless": True},
-    "tcell_proliferation": {"terms": ["T-cell proliferation", "T cell proliferation", "proliferation rate",
-                                      "proliferation", "stimulation index", "fold expansion", "T-cell expansion",
-                                      "expansion"],
-                            "units": ["fold", "-fold", "x", "times"], "unitless": False},
-    "life_expectancy": {"terms": ["life expectancy", "estimated survival", "expected survival", "survival time",
-                                  "prognosis"],
-                        "units": ["weeks", "week", "wk", "wks", "months", "month", "years", "year"]},
-    "hcg": {"terms": ["pregnancy test", "urine pregnancy test", "serum pregnancy test", "urine hCG", "serum hCG",
-                      "beta-hCG", "beta hCG", "serum beta-hCG", "hCG"], "cs": ["UPT"], "qualitative": True},
+    "creatinine": {
+        "terms": ["creatinine", "serum creatinine", "creat"],
+        "cs": ["Cr", "Creat", "SCr"],
+        "units": ["mg/dL", "mg/dl", "umol/L", "µmol/L", "μmol/L", "micromol/L", "mmol/L"],
+        "unitless": True,
+        "ref": (0.6, 1.3),
+    },
+    "alt": {
+        "terms": ["alanine aminotransferase", "SGPT", "ALAT"],
+        "cs": ["ALT"],
+        "units": ["U/L", "IU/L"],
+        "unitless": True,
+        "ref": (7, 40),
+    },
+    "ast": {
+        "terms": ["aspartate aminotransferase", "SGOT"],
+        "cs": ["AST"],
+        "units": ["U/L", "IU/L"],
+        "unitless": True,
+        "ref": (8, 40),
+    },
+    "bilirubin_total": {
+        "terms": ["total bilirubin", "bilirubin", "T bili", "T. bili", "Tbili", "TBil", "t-bili"],
+        "units": ["mg/dL", "umol/L"],
+        "unitless": True,
+        "ref": (0.2, 1.2),
+    },
+    "qtc": {
+        "terms": ["QTc", "QTcF", "QTcB", "corrected QT", "QT interval"],
+        "units": ["ms", "msec"],
+        "unitless": True,
+    },
+    "tcell_proliferation": {
+        "terms": [
+            "T-cell proliferation",
+            "T cell proliferation",
+            "proliferation rate",
+            "proliferation",
+            "stimulation index",
+            "fold expansion",
+            "T-cell expansion",
+            "expansion",
+        ],
+        "units": ["fold", "-fold", "x", "times"],
+        "unitless": False,
+    },
+    "life_expectancy": {
+        "terms": [
+            "life expectancy",
+            "estimated survival",
+            "expected survival",
+            "survival time",
+            "prognosis",
+        ],
+        "units": ["weeks", "week", "wk", "wks", "months", "month", "years", "year"],
+    },
+    "hcg": {
+        "terms": [
+            "pregnancy test",
+            "urine pregnancy test",
+            "serum pregnancy test",
+            "urine hCG",
+            "serum hCG",
+            "beta-hCG",
+            "beta hCG",
+            "serum beta-hCG",
+            "hCG",
+        ],
+        "cs": ["UPT"],
+        "qualitative": True,
+    },
     "hbsag": {"terms": ["HBsAg", "hepatitis B surface antigen"], "qualitative": True},
-    "anti_hbc": {"terms": ["anti-HBc", "HBcAb", "hepatitis B core antibody", "anti-HBc total"], "qualitative": True},
+    "anti_hbc": {
+        "terms": ["anti-HBc", "HBcAb", "hepatitis B core antibody", "anti-HBc total"],
+        "qualitative": True,
+    },
     "anti_hbs": {"terms": ["anti-HBs", "HBsAb"], "qualitative": True},
     "hbv_dna": {"terms": ["HBV DNA", "hepatitis B DNA", "HBV viral load"], "qualitative": True},
-    "hcv_ab": {"terms": ["HCV Ab", "HCV antibody", "anti-HCV", "hepatitis C antibody"], "qualitative": True},
+    "hcv_ab": {
+        "terms": ["HCV Ab", "HCV antibody", "anti-HCV", "hepatitis C antibody"],
+        "qualitative": True,
+    },
     "hcv_rna": {"terms": ["HCV RNA", "HCV viral load", "hepatitis C RNA"], "qualitative": True},
-    "hiv_ag_ab": {"terms": ["HIV Ag/Ab", "HIV-1/2 Ag/Ab", "HIV test", "HIV screen", "HIV antibody",
-                            "HIV-1/2 antibody", "HIV serology"], "qualitative": True},
+    "hiv_ag_ab": {
+        "terms": [
+            "HIV Ag/Ab",
+            "HIV-1/2 Ag/Ab",
+            "HIV test",
+            "HIV screen",
+            "HIV antibody",
+            "HIV-1/2 antibody",
+            "HIV serology",
+        ],
+        "qualitative": True,
+    },
     "hiv_rna": {"terms": ["HIV viral load", "HIV RNA"], "units": ["copies/mL"]},
     "hemoglobin": {"cs": ["Hgb", "Hb"], "units": ["g/dL", "g/L"]},
     "wbc": {},
