@@ -165,6 +165,14 @@ def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple
 _COORDINATION = re.compile(r"^[\s,/&()]*(?:and|or)?[\s,/&()]*$", re.I)
 
 
+_DENIAL_BEFORE = re.compile(r"\b(?:never|not|no|without|failed\s+to\s+(?:achieve|reach)|lost)\s+(?:\w+\s+)?$", re.I)
+
+
+def _denied(text: str, start: int) -> bool:
+    """"never in remission", "failed to achieve remission": the outcome phrase is denied."""
+    return bool(_DENIAL_BEFORE.search(text[max(0, start - 25) : start]))
+
+
 def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | None:
     """The treatment outcome nearest to a drug mention in its sentence.
 
@@ -176,9 +184,12 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     after = ctx.text[ent.end_char : after_end]
     best: tuple[float, str] | None = None
     for name, pattern in _OUTCOMES:
-        m = pattern.search(after)
-        if m and (best is None or m.start() < best[0]):
-            best = (float(m.start()), name)
+        for m in pattern.finditer(after):
+            if _denied(after, m.start()):
+                continue
+            if best is None or m.start() < best[0]:
+                best = (float(m.start()), name)
+            break
     # Walk back over coordinated drug mentions to the clause that governs them.
     floor = s_start
     cursor = ent.start_char
@@ -192,6 +203,8 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     before = ctx.text[floor:cursor]
     for name, pattern in _OUTCOMES:
         for m in pattern.finditer(before):
+            if _denied(before, m.start()):
+                continue
             distance = (len(before) - m.end()) * 1.2 + (ent.start_char - cursor)
             if best is None or distance < best[0]:
                 best = (distance, name)

@@ -67,13 +67,20 @@ def build_nlp() -> Language:
 
 
 def context_rules() -> list[Any]:
-    """medspaCy's default ConText rules minus the ones we replace, plus ours (context_rules.json)."""
+    """medspaCy's default ConText rules minus the ones we replace, plus ours (context_rules.json).
+
+    Two rules with one literal collide in ConText's matcher, so ours replace same-literal defaults.
+    """
     from medspacy.context import ConTextRule
 
     ours = _resource_json("context_rules.json")
-    removed = set(ours.get("remove_default", []))
+    # A rule of ours replaces a default rule with the same literal (the matcher keys on it).
+    removed = {x.lower() for x in ours.get("remove_default", [])}
+    removed |= {r["literal"].lower() for r in ours["context_rules"]}
     default_path = Path(medspacy.__file__).parent.parent / "resources" / "en" / "context_rules.json"
-    defaults = [r for r in ConTextRule.from_json(str(default_path)) if r.literal not in removed]
+    defaults = [
+        r for r in ConTextRule.from_json(str(default_path)) if r.literal.lower() not in removed
+    ]
     extra = []
     for raw in ours["context_rules"]:
         rule = dict(raw)
