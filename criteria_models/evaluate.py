@@ -116,6 +116,18 @@ class Evaluator:
     def __init__(self, context: PatientContext, facts: Sequence[PatientFact]) -> None:
         self.context = context
         self.facts = [f for f in facts if not f.family]
+        self._diagnoses_by_sentence: dict[tuple[str, str], list[PatientFact]] = {}
+        for f in self.facts:
+            if f.category == "diagnosis":
+                self._diagnoses_by_sentence.setdefault((f.note_id, f.sentence), []).append(f)
+
+    def _is_about(
+        self, fact: PatientFact, about: Sequence[ConceptRef], not_about: Sequence[ConceptRef]
+    ) -> bool:
+        named = self._diagnoses_by_sentence.get((fact.note_id, fact.sentence), [])
+        if not_about and any(_matches(not_about, d) for d in named):
+            return False
+        return not about or not named or any(_matches(about, d) for d in named)
 
     # -- groups -----------------------------------------------------------------------------
     def evaluate(self, node: Requirement) -> Verdict:
@@ -181,7 +193,7 @@ class Evaluator:
             if f.hypothetical:
                 continue
             if _matches(node.concepts, f):
-                if _matches(node.exceptions, f):
+                if _matches(node.exceptions, f) or not self._is_about(f, node.about, node.not_about):
                     continue
                 if f.negated:
                     negative.append(f)
@@ -207,9 +219,8 @@ class Evaluator:
         names = sorted({f.preferred_name for f in positive} | {f.preferred_name for f in negative})
         what = ", ".join(names) or (node.concepts[0].name or node.concepts[0].code)
         if positive and negative:
-            latest_pos = max(positive, key=_sort_key)
-            latest_neg = max(negative, key=_sort_key)
-            if (latest_neg.note_date or dt.date.min) > (latest_pos.note_date or dt.date.min):
+            # The latest statement wins: later note, then later in the same note.
+            if _sort_key(max(negative, key=_sort_key)) > _sort_key(max(positive, key=_sort_key)):
                 positive = []
         if positive:
             if node.window is not None:

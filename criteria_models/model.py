@@ -106,6 +106,16 @@ class Condition(_Strict):
     drug_classes: list[str] = Field(
         default_factory=list, description="Drug classes whose exposure shows the condition (CAR-T)"
     )
+    about: list[ConceptRef] = Field(
+        default_factory=list,
+        description="When given, a mention counts only if its sentence names one of these "
+        "conditions or no condition at all ('lymphoma in remission' is not RA in remission)",
+    )
+    not_about: list[ConceptRef] = Field(
+        default_factory=list,
+        description="A mention does not count if its sentence names one of these conditions "
+        "('UC not controlled' is not another uncontrolled disease)",
+    )
     absent_if: list[ConceptRef] = Field(
         default_factory=list,
         description="Concepts whose affirmed mention is evidence of absence ('HTN controlled')",

@@ -39,6 +39,9 @@ _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "multiple": 2}
 _COUNT_BEFORE = re.compile(r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$", re.I)
 _CURRENT_SECTIONS = {"medications"}
+_TEST_TOPIC = re.compile(
+    r"\s+(?:serology|serologies|screen|screening|work-?up|testing|tests?|panel|antibod(?:y|ies))\b", re.I
+)
 _TRIAL_SENTENCE = re.compile(r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I)
 _CURRENT_WORDS = re.compile(r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b", re.I)
 
@@ -153,8 +156,12 @@ def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple
     seg_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
     forward = ctx.dates_between(ent.end_char, seg_end)
     if forward:
-        pick = max if record.category == "drug" else min
-        return pick(d.date for d in forward)
+        # A drug's exposure is dated by its latest stated date, a condition by its earliest;
+        # exact dates win over partial ones ("2018-2025, last taper 2025-06-20").
+        rank = {"day": 0, "month": 1, "year": 2}
+        finest = min(rank[d.precision] for d in forward)
+        candidates = [d.date for d in forward if rank[d.precision] == finest]
+        return max(candidates) if record.category == "drug" else min(candidates)
     seg_start = ctx.prev_ent_end(ent, same_label=True, floor=s_start)
     backward = ctx.dates_between(seg_start, ent.start_char)
     if backward:
@@ -219,7 +226,9 @@ def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: Concep
         return False
     if ctx.text[s_start : ent.start_char].strip(" \t-*#"):
         return False
-    return bool(re.match(r"\s*(?:\([^)]{0,20}\)\s*)?:", ctx.text[ent.end_char : ent.end_char + 25]))
+    return bool(
+        re.match(r"(?:\s+[A-Za-z]+){0,2}\s*(?:\([^)]{0,20}\)\s*)?:", ctx.text[ent.end_char : ent.end_char + 30])
+    )
 
 
 def _assertion(ent: Span) -> dict[str, bool]:
@@ -302,6 +311,8 @@ def facts_from_doc(
             # "HIV negative", "HBV/HCV serologies negative": a condition named with a test result.
             chain = _chain_end(ctx, ent, s_end)
             result = read_result("", ctx.text[chain : min(s_end, chain + 25)]) if chain < s_end else None
+            if result is None and _TEST_TOPIC.match(ctx.text, ent.end_char, s_end):
+                flags["hypothetical"] = True
             if result is not None and re.match(r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)", ctx.text[chain : chain + 25], re.I):
                 flags["negated"] = result == "negative"
                 if result == "positive":
@@ -321,6 +332,7 @@ def facts_from_doc(
             # Documentation statements count only when the sentence affirms them.
             affirm, deny = statement
             sentence_text = ctx.text[s_start:s_end]
+            flags["hypothetical"] = False  # the statement's own words decide, not trial context
             if deny.search(sentence_text):
                 flags["negated"], flags["uncertain"] = True, False
             elif affirm.search(sentence_text):

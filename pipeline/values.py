@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _FILLER = (
-    r"(?:\s+|[:=|,]|\((?:[^()]{0,40})\)|\b(?:of|is|was|were|at|level|levels|value|clearly|about|"
+    r"(?:\s+|[:=|,]|\((?:[^()]{0,40})\)|\b(?:of|is|was|were|at|level|levels|value|clearly|well|about|"
     r"approximately|approx|estimated|now|today|remains|rose\s+to|peaked\s+at|up\s+to|result|"
     r"measured|reading|elevated|high|low|normal|mildly|markedly|total|serum|plasma|"
     r"repeat|screening|baseline|day\s+\d+)\b)*"
@@ -75,8 +75,12 @@ def _unit_regex(units: list[str]) -> str:
 def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | None:
     """Read "<comparator> <number> <unit>" at the start of ``after`` (fillers allowed)."""
     unit_re = _unit_regex(units)
+    # Where a unit is required, a few free words may stand between name and value
+    # ("survival measured in years (> 12 weeks)"): the unit keeps stray numbers out.
+    words = "" if unitless else r"(?:[A-Za-z][A-Za-z'-]*\s+){0,4}?"
     pattern = re.compile(
-        rf"^{_FILLER}{_COMPARATOR}\s*({NUMBER})\s*(-?{unit_re})?", re.IGNORECASE
+        rf"^{_FILLER}{words}{_FILLER}\(?\s*{_COMPARATOR}\s*({NUMBER})\s*(-?{unit_re})?",
+        re.IGNORECASE,
     )
     m = pattern.match(after)
     if not unitless:

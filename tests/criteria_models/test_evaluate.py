@@ -79,6 +79,8 @@ def test_latest_statement_wins() -> None:
     new_neg = fact("K50", negated=True, note_date=dt.date(2025, 1, 1))
     assert label(node, [old_pos, new_neg]) == "not_met"
     assert label(node, [fact("K50", negated=True, note_date=dt.date(2024, 1, 1)), fact("K50")]) == "met"
+    same_note = [fact("K50", start=5), fact("K50", negated=True, start=50)]
+    assert label(node, same_note) == "not_met"
 
 
 def test_diagnosis_window() -> None:
