@@ -39,6 +39,7 @@ _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
 _COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "multiple": 2}
 _COUNT_BEFORE = re.compile(r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$", re.I)
 _CURRENT_SECTIONS = {"medications"}
+_PRESENT = re.compile(r"\b(?:currently|presently|at\s+present|now|still|ongoing)\b", re.I)
 _TEST_TOPIC = re.compile(
     r"\s+(?:serology|serologies|screen|screening|work-?up|testing|tests?|panel|antibod(?:y|ies))\b", re.I
 )
@@ -265,6 +266,11 @@ def facts_from_doc(
         sent = ctx.sentence_of(ent.start_char)
         sent_index, s_start, s_end = sent
         flags = _assertion(ent)
+        if flags["historical"] and _PRESENT.search(ctx.text, s_start, s_end) and not any(
+            m.startswith("historical=") for m in _modifiers(ent)
+        ):
+            # Past-history sections hold current facts too ("Currently exclusively breastfeeding").
+            flags["historical"] = False
         if record.historical:
             flags["historical"] = True
         if record.self_asserting:
