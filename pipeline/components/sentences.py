@@ -10,9 +10,14 @@ digit (not after a known abbreviation such as "Dr." or "e.g.").
 from spacy.language import Language
 from spacy.tokens import Doc
 
-_ABBREVIATIONS = frozenset(
-    {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "approx", "st", "no", "fig", "pt", "inc"}
-)
+# Titles are matched in their case ("Ms. Smith" but "424 ms. HIV"); Latin and others in any case.
+_TITLES = frozenset({"Dr", "Mr", "Mrs", "Ms", "St", "Prof", "Drs"})
+_ABBREVIATIONS = frozenset({"vs", "e.g", "i.e", "etc", "approx", "fig", "no", "pt", "inc", "cf"})
+
+
+def _is_abbreviation(word: str) -> bool:
+    word = word.rstrip(".")
+    return word in _TITLES or word.lower() in _ABBREVIATIONS
 
 
 class ClinicalSentenceSplitter:
@@ -33,12 +38,11 @@ def _boundary_before(doc: Doc, i: int) -> bool:
         token.is_upper or token.is_title or token.like_num or token.text in {"-", "*"}
     )
     if prev.text in {".", "?", "!"} and starts_like_sentence:
-        before = doc[i - 2].lower_ if i >= 2 else ""
-        return before not in _ABBREVIATIONS
+        return not (i >= 2 and _is_abbreviation(doc[i - 2].text))
     # The tokenizer keeps some full stops on their word ("ms.", "neg.", "B."): split there too,
     # except after titles and Latin abbreviations.
     if len(prev.text) > 1 and prev.text.endswith(".") and starts_like_sentence:
-        return prev.lower_.rstrip(".") not in _ABBREVIATIONS and "." not in prev.text[:-1]
+        return not _is_abbreviation(prev.text) and "." not in prev.text[:-1]
     return False
 
 

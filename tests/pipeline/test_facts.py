@@ -1,0 +1,146 @@
+"""Notes to facts: each extractor rule with a case that fails without it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from criteria_models.facts import PatientFact
+from pipeline.facts import facts_from_doc
+from pipeline.nlp import get_nlp
+
+NOTE_DATE = dt.date(2025, 2, 10)
+
+
+def facts(text: str) -> list[PatientFact]:
+    return facts_from_doc(get_nlp()(text), "P", "N", NOTE_DATE)
+
+
+def one(text: str, code: str) -> PatientFact:
+    found = [f for f in facts(text) if f.code == code]
+    assert found, f"{code} not found in {[f.code for f in facts(text)]}"
+    return found[0]
+
+
+def test_abbreviation_and_synonym_normalise_to_one_code() -> None:
+    assert one("Ileocolonic Crohn's disease.", "K50").code_system == "ICD10CM"
+    assert one("Active CD with ulcers.", "K50").preferred_name
+
+
+def test_negation_over_a_list() -> None:
+    found = facts("No history of seizures, head injury, stroke, TIA or loss of consciousness.")
+    assert len(found) >= 5
+    assert all(f.negated for f in found)
+
+
+def test_family_history_is_family() -> None:
+    f = one("FH: Mother has epilepsy (on lamotrigine).", "G40.909")
+    assert f.family and not f.negated
+
+
+def test_planned_treatment_is_hypothetical() -> None:
+    assert one("Will start prednisone 20 mg daily if CK rises.", "prednisone").hypothetical
+    assert one("Discussed tisagenlecleucel as a possible option.", "tisagenlecleucel").hypothetical
+
+
+def test_resolved_infection_is_historical() -> None:
+    assert one("COVID-19 in 11/2024, fully recovered.", "U07.1").historical
+
+
+def test_lab_value_unit_range_and_uln() -> None:
+    f = one("Labs: ALT 145 U/L (ref 7-40); AST 30 U/L.", "alt")
+    assert (f.value_as_number, f.unit, f.ref_high) == (145.0, "U/L", 40.0)
+    assert f.uln_multiple == pytest.approx(145 / 40, rel=1e-3)
+
+
+def test_default_reference_range_is_marked() -> None:
+    f = one("Transaminases mildly elevated (ALT 98, AST 71).", "alt")
+    assert f.value_as_number == 98.0
+    assert "reference_range=default" in f.term_modifiers
+
+
+def test_si_units_are_kept_for_conversion() -> None:
+    f = one("Creatinine 240 umol/L.", "creatinine")
+    assert (f.value_as_number, f.unit) == (240.0, "umol/L")
+
+
+def test_shared_result_over_a_coordinated_list() -> None:
+    found = {f.code: f for f in facts("HBsAg/anti-HBc/HCV Ab negative.")}
+    assert {found[c].result for c in ("hbsag", "anti_hbc", "hcv_ab")} == {"negative"}
+
+
+def test_condition_named_with_a_result_is_a_test() -> None:
+    assert one("HIV negative.", "B20").negated
+    assert not one("HIV positive, on ART.", "Z21").negated
+
+
+def test_inhaled_route_and_drug_classes() -> None:
+    f = one("Continues inhaled budesonide (Pulmicort) only.", "budesonide")
+    assert f.route == "inhaled"
+    assert "glucocorticoid" in f.drug_classes
+
+
+def test_class_mention_with_count() -> None:
+    f = one("Refractory to steroids and two anti-TNF agents.", "tnf_inhibitor")
+    assert f.value_as_number == 2.0
+    assert "biologic" in f.drug_classes
+
+
+def test_drug_dated_by_latest_exact_date() -> None:
+    f = one("Prednisone 40 mg from 08/2024, tapered off 2024-09-20.", "prednisone")
+    assert f.event_date == dt.date(2024, 9, 20)
+
+
+def test_dated_denial_of_steroids() -> None:
+    f = one("No systemic corticosteroids since 2024-10-28.", "glucocorticoid")
+    assert f.negated and f.event_date == dt.date(2024, 10, 28)
+
+
+def test_pseudo_negation_keeps_the_drug() -> None:
+    f = one("No response to prednisone 1 mg/kg.", "prednisone")
+    assert not f.negated
+    assert f.outcome == "inadequate_response"
+
+
+def test_outcome_before_coordinated_drugs() -> None:
+    found = {f.code: f for f in facts("In sustained remission on MTX/HCQ since 2020.")}
+    assert found["methotrexate"].outcome == "response"
+    assert found["hydroxychloroquine"].outcome == "response"
+
+
+def test_consent_statement_needs_affirmation() -> None:
+    signed = [f for f in facts("ICF: signed by patient 2025-04-07.") if f.code == "informed_consent_signed"]
+    declined = [f for f in facts("Patient declined to sign the ICF.") if f.code == "informed_consent_signed"]
+    assert signed and not signed[0].negated and not signed[0].uncertain
+    assert declined and declined[0].negated
+
+
+def test_heading_label_is_not_an_assertion() -> None:
+    codes = [f.code for f in facts("Infection: no fever, no active infection.") if not f.negated]
+    assert "B99.9" not in codes
+
+
+def test_sentence_split_on_attached_full_stop() -> None:
+    doc = get_nlp()("QTc 424 ms. HIV neg. No history of hepatitis B. Started MTX 2019.")
+    assert len(list(doc.sents)) == 4
+
+
+def test_offsets_point_at_the_mention() -> None:
+    text = "HPI: ulcerative colitis diagnosed 05/2019 at colonoscopy."
+    f = one(text, "K51")
+    assert text[f.start : f.end] == f.lexical_variant
+    assert f.event_date == dt.date(2019, 5, 31)
+
+
+def test_parallel_extraction_equals_serial() -> None:
+    from pipeline.facts import extract_note_facts, extract_note_facts_parallel
+
+    notes = [
+        ("P1", "N1", NOTE_DATE, "Crohn disease since 2016. ALT 145 U/L (ref 7-40). No seizures."),
+        ("P2", "N2", NOTE_DATE, "RA on MTX; HIV negative. Prednisone stopped 2024-12-01."),
+        ("P3", "N3", NOTE_DATE, "Mother has epilepsy. Patient has psoriasis."),
+    ]
+    serial = list(extract_note_facts(get_nlp(), notes))
+    parallel = list(extract_note_facts_parallel(notes, n_process=2, chunk_size=1))
+    assert serial and parallel == serial
