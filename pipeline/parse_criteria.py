@@ -65,6 +65,10 @@ _AGE_WORD = re.compile(r"\b(?:age|aged|years?\s+(?:of\s+age|old))\b", re.I)
 _EXCEPTION = re.compile(r"\b(?:excluding|except(?:\s+for)?|other\s+than|with\s+the\s+exception\s+of|apart\s+from)\b", re.I)
 _WITHIN = re.compile(r"\b(?:within|in\s+the(?:\s+last|\s+past)?|during\s+the(?:\s+last|\s+past)?)\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\b", re.I)
 _AT_LEAST_BEFORE = re.compile(r"\bat\s+least\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\s+(?:before|prior)", re.I)
+_SHARED = re.compile(r"\s*(?:/|,|or|and|&)\s*", re.I)
+_ULN_AFTER = re.compile(
+    r"[^0-9;]{0,20}?\d+(?:\.\d+)?\s*(?:x|×|times|-?fold)\s*(?:the\s+)?(?:ULN|upper\s+limit)", re.I
+)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "twelve": 12}
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
@@ -206,15 +210,21 @@ def _meaning(text: str, kind: str) -> tuple[Requirement | None, str]:
     exceptions = [f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut]
     drugs = [f for f in facts if f.category == "drug" and f.start < cut]
     labs = [f for f in facts if f.category == "lab"]
-    for lab in labs:
+    pending: list[ConceptRef] = []  # analytes sharing the next threshold ("ALT / AST > 3 x ULN")
+    for i, lab in enumerate(labs):
+        ref = _ref("LAB", lab.code, lab.preferred_name)
         if lab.value_as_number is None or lab.value_comparator is None:
+            nxt = labs[i + 1] if i + 1 < len(labs) else None
+            if nxt is not None and _SHARED.fullmatch(text[lab.end : nxt.start]):
+                pending.append(ref)
             continue
         comparator: Comparator = lab.value_comparator  # type: ignore[assignment]
-        ref = _ref("LAB", lab.code, lab.preferred_name)
-        if re.search(r"\b(?:x|times|fold)\s*(?:the\s+)?(?:ULN|upper\s+limit)", text[lab.end : lab.end + 40], re.I):
-            parts.append(Measurement(analytes=[ref], comparator=comparator, uln_multiple=lab.value_as_number))
+        analytes = [*pending, ref]
+        pending = []
+        if _ULN_AFTER.match(text, lab.end):
+            parts.append(Measurement(analytes=analytes, comparator=comparator, uln_multiple=lab.value_as_number))
         else:
-            parts.append(Measurement(analytes=[ref], comparator=comparator, value=lab.value_as_number, unit=lab.unit))
+            parts.append(Measurement(analytes=analytes, comparator=comparator, value=lab.value_as_number, unit=lab.unit))
     if conditions:
         seen: dict[str, ConceptRef] = {}
         for f in conditions:
