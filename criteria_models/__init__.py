@@ -1,8 +1,8 @@
 """Typed criteria model and three-valued evaluation. Pure Python: no NLP imports."""
 
 from criteria_models.evaluate import (
-    EvidenceRef,
     Evaluator,
+    EvidenceRef,
     PatientResult,
     Verdict,
     evaluate_criterion,
@@ -39,8 +39,8 @@ __all__ = [
     "Condition",
     "Criterion",
     "Demographic",
-    "EvidenceRef",
     "Evaluator",
+    "EvidenceRef",
     "Measurement",
     "Medication",
     "Not",

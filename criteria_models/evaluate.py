@@ -182,7 +182,9 @@ class Evaluator:
     def _not(self, node: Not) -> Verdict:
         inner = self.evaluate(node.item)
         flipped: dict[str, Label] = {"met": "not_met", "not_met": "met"}
-        return Verdict(flipped.get(inner.label, inner.label), f"not ({inner.reason})", inner.evidence)
+        return Verdict(
+            flipped.get(inner.label, inner.label), f"not ({inner.reason})", inner.evidence
+        )
 
     # -- leaves -----------------------------------------------------------------------------
     def _condition(self, node: Condition) -> Verdict:
@@ -193,7 +195,9 @@ class Evaluator:
             if f.hypothetical:
                 continue
             if _matches(node.concepts, f):
-                if _matches(node.exceptions, f) or not self._is_about(f, node.about, node.not_about):
+                if _matches(node.exceptions, f) or not self._is_about(
+                    f, node.about, node.not_about
+                ):
                     continue
                 if f.negated:
                     negative.append(f)
@@ -203,8 +207,10 @@ class Evaluator:
                     continue
                 else:
                     positive.append(f)
-            elif node.drug_classes and f.category == "drug" and (
-                set(node.drug_classes) & set(f.drug_classes)
+            elif (
+                node.drug_classes
+                and f.category == "drug"
+                and (set(node.drug_classes) & set(f.drug_classes))
             ):
                 if f.negated:
                     negative.append(f)
@@ -232,9 +238,7 @@ class Evaluator:
             return Verdict("unknown", f"{what}: uncertain or suspected only", _evidence(uncertain))
         return Verdict(node.when_silent, f"{what}: not mentioned")
 
-    def _condition_window(
-        self, node: Condition, positive: list[PatientFact], what: str
-    ) -> Verdict:
+    def _condition_window(self, node: Condition, positive: list[PatientFact], what: str) -> Verdict:
         assert node.window is not None
         dated = [f for f in positive if f.event_date is not None]
         if not dated:
@@ -303,7 +307,9 @@ class Evaluator:
         # A denial with a date ("no steroids since 2024-10-28") dates the last exposure.
         dated = [f for f in taken + denied if f.event_date is not None]
         inside = [f for f in dated if _in_window(f.event_date, node.window, self.context)]  # type: ignore[arg-type]
-        inside = [f for f in inside if not (f.negated and f.event_date == self.context.screening_date)]
+        inside = [
+            f for f in inside if not (f.negated and f.event_date == self.context.screening_date)
+        ]
         if inside:
             last = max(inside, key=lambda f: f.event_date or dt.date.min)
             days = _days_before(last.event_date, self.context) if last.event_date else None
@@ -385,7 +391,9 @@ class Evaluator:
             return self._compare_bound(node, fact, converted, shown)
         ok = _compare(converted, node.comparator, node.value)
         sign = node.comparator if ok else _negate(node.comparator)
-        shown_conv = shown if normalise_unit(fact.unit) == unit else f"{shown} = {converted:.3g} {unit}"
+        shown_conv = (
+            shown if normalise_unit(fact.unit) == unit else f"{shown} = {converted:.3g} {unit}"
+        )
         reason = f"{shown_conv} {sign} {node.value:g} {unit}".strip()
         return Verdict("met" if ok else "not_met", reason, _evidence([fact]))
 
@@ -481,8 +489,12 @@ def evaluate_protocol(
         default=None,
     )
     inclusions = (best.criteria if best else []) + commons
-    inc_share = sum(label(i) in ("met", "not_applicable") for i in inclusions) / max(1, len(inclusions))
-    exc_share = sum(label(e) in ("not_met", "not_applicable") for e in exclusions) / max(1, len(exclusions))
+    inc_share = sum(label(i) in ("met", "not_applicable") for i in inclusions) / max(
+        1, len(inclusions)
+    )
+    exc_share = sum(label(e) in ("not_met", "not_applicable") for e in exclusions) / max(
+        1, len(exclusions)
+    )
     score = OVERALL_BASE[overall] + 0.5 * inc_share + 0.5 * exc_share
     return PatientResult(
         context.patient_id, protocol.trial_id, overall, cohort, round(score, 4), verdicts

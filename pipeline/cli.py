@@ -52,7 +52,9 @@ def _load_protocol(path: Path) -> Any:
     except FileNotFoundError as e:
         raise _fail(str(e)) from None
     except ValidationError as e:
-        raise _fail(f"E-MODEL-001 {path}: not a valid criteria model: {e.error_count()} errors; first: {e.errors()[0]['msg']} at {e.errors()[0]['loc']}") from None
+        raise _fail(
+            f"E-MODEL-001 {path}: not a valid criteria model: {e.error_count()} errors; first: {e.errors()[0]['msg']} at {e.errors()[0]['loc']}"
+        ) from None
 
 
 def _report_quarantine(quarantine: list[Any], out_path: Path | None) -> None:
@@ -69,7 +71,10 @@ def _report_quarantine(quarantine: list[Any], out_path: Path | None) -> None:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("PyRuSH").disabled = True
 
 
@@ -98,10 +103,17 @@ def parse(
         text = protocol.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise _fail(f"E-IO-003 {protocol}: not UTF-8 text") from None
-    model = parse_protocol(text, trial_id=trial_id or protocol.stem, title=text.strip().splitlines()[0][:200] if text.strip() else None)
+    model = parse_protocol(
+        text,
+        trial_id=trial_id or protocol.stem,
+        title=text.strip().splitlines()[0][:200] if text.strip() else None,
+    )
     output.write_text(model.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
     computable = sum(c.computable for c in model.criteria)
-    typer.echo(f"{len(model.criteria)} criteria ({computable} computable), {len(model.rule.cohorts)} cohort(s) -> {output}", err=True)
+    typer.echo(
+        f"{len(model.criteria)} criteria ({computable} computable), {len(model.rule.cohorts)} cohort(s) -> {output}",
+        err=True,
+    )
     for w in model.warnings:
         typer.echo(f"warning: {w}", err=True)
 
@@ -129,7 +141,10 @@ def extract(
         raise _fail(f"unknown --format {format!r}: use facts or note_nlp")
     _write_frame(frame, output)
     n_notes = sum(len(p.notes) for p in read.patients)
-    typer.echo(f"{len(facts)} facts from {n_notes} notes of {len(read.patients)} patients in {time.perf_counter() - t0:.1f}s -> {output}", err=True)
+    typer.echo(
+        f"{len(facts)} facts from {n_notes} notes of {len(read.patients)} patients in {time.perf_counter() - t0:.1f}s -> {output}",
+        err=True,
+    )
     _report_quarantine(read.quarantine, quarantine or output.with_suffix(".quarantine.jsonl"))
 
 
@@ -171,12 +186,21 @@ def match(
     if db is not None:
         from pipeline.store import write_store
 
-        write_store(db, read.patients, facts, results, read.quarantine, {"command": "match", "counts": {"patients": len(results)}})
+        write_store(
+            db,
+            read.patients,
+            facts,
+            results,
+            read.quarantine,
+            {"command": "match", "counts": {"patients": len(results)}},
+        )
     if report is not None:
         from pipeline.report import write_report
 
         write_report(report, protocol, read.patients, results)
-    typer.echo(f"{len(results)} patients matched in {time.perf_counter() - t0:.1f}s -> {output}", err=True)
+    typer.echo(
+        f"{len(results)} patients matched in {time.perf_counter() - t0:.1f}s -> {output}", err=True
+    )
     _report_quarantine(read.quarantine, quarantine or output.with_suffix(".quarantine.jsonl"))
 
 
@@ -197,15 +221,39 @@ def run(
     t0 = time.perf_counter()
     protocol, read, facts, results = _match(criteria, patients)
     elapsed = time.perf_counter() - t0
-    results_path, db_path, report_path = out / "results.jsonl", out / "elig.duckdb", out / "report.html"
+    results_path, db_path, report_path = (
+        out / "results.jsonl",
+        out / "elig.duckdb",
+        out / "report.html",
+    )
     write_results(results, results_path)
-    counts = {"patients": len(results), "notes": sum(len(p.notes) for p in read.patients), "facts": len(facts), "quarantined": len(read.quarantine)}
-    write_store(db_path, read.patients, facts, results, read.quarantine, {
-        "command": "run", "versions": {"eligibility-pipeline": __version__, "criteria_schema": protocol.schema_version},
-        "parameters": {"criteria": str(criteria), "patients": str(patients)}, "counts": counts, "timings": {"match_s": round(elapsed, 3)},
-    })
+    counts = {
+        "patients": len(results),
+        "notes": sum(len(p.notes) for p in read.patients),
+        "facts": len(facts),
+        "quarantined": len(read.quarantine),
+    }
+    write_store(
+        db_path,
+        read.patients,
+        facts,
+        results,
+        read.quarantine,
+        {
+            "command": "run",
+            "versions": {
+                "eligibility-pipeline": __version__,
+                "criteria_schema": protocol.schema_version,
+            },
+            "parameters": {"criteria": str(criteria), "patients": str(patients)},
+            "counts": counts,
+            "timings": {"match_s": round(elapsed, 3)},
+        },
+    )
     write_report(report_path, protocol, read.patients, results)
-    typer.echo(f"{protocol.trial_id}: {counts['patients']} patients, {counts['notes']} notes, {counts['facts']} facts in {elapsed:.1f}s")
+    typer.echo(
+        f"{protocol.trial_id}: {counts['patients']} patients, {counts['notes']} notes, {counts['facts']} facts in {elapsed:.1f}s"
+    )
     typer.echo(f"{'rank':>4}  {'patient':<12} {'overall':<13} {'cohort':<6} score")
     for i, r in enumerate(sorted(results, key=lambda r: -r.score), 1):
         typer.echo(f"{i:>4}  {r.patient_id:<12} {r.overall:<13} {r.cohort:<6} {r.score:.2f}")
@@ -217,11 +265,15 @@ def run(
 
 @eval_app.command("seed")
 def eval_seed(
-    patients: Annotated[Path, typer.Option(help="Seed patients JSONL")] = REPO_ROOT.parent / "shared/eval/seed_trial/patients.jsonl",
-    gold: Annotated[Path, typer.Option(help="Seed gold JSONL")] = REPO_ROOT.parent / "shared/eval/seed_trial/gold.jsonl",
+    patients: Annotated[Path, typer.Option(help="Seed patients JSONL")] = REPO_ROOT.parent
+    / "shared/eval/seed_trial/patients.jsonl",
+    gold: Annotated[Path, typer.Option(help="Seed gold JSONL")] = REPO_ROOT.parent
+    / "shared/eval/seed_trial/gold.jsonl",
     criteria: Annotated[Path, typer.Option(help="Criteria model JSON")] = REFERENCE_MODEL,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the metrics JSON")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the metrics JSON")
+    ] = None,
     errors: Annotated[bool, typer.Option(help="List every wrong label")] = False,
 ) -> None:
     """Per-criterion and overall accuracy on the seed-trial gold labels."""
@@ -235,7 +287,9 @@ def eval_seed(
     typer.echo(f"criterion accuracy: {rep.criterion_acc:.3f}")
     typer.echo(f"overall accuracy:   {rep.overall_acc:.3f}")
     typer.echo(f"evidence hit rate:  {rep.evidence_hit_rate}")
-    typer.echo(f"stated exclusions missed as eligible: {len(rep.missed_exclusions)} {rep.missed_exclusions or ''}")
+    typer.echo(
+        f"stated exclusions missed as eligible: {len(rep.missed_exclusions)} {rep.missed_exclusions or ''}"
+    )
     typer.echo("per criterion: " + ", ".join(f"{k} {v:.2f}" for k, v in rep.per_criterion.items()))
     typer.echo("confusion (rows gold, cols predicted): " + " ".join(f"{x:>8}" for x in LABELS))
     for g in LABELS:
@@ -243,7 +297,9 @@ def eval_seed(
     typer.echo("overall confusion: " + json.dumps(rep.overall_confusion))
     if errors:
         for err in rep.errors:
-            typer.echo(f"  {err['patient_id']} {err['criterion']}: gold {err['gold']} predicted {err['predicted']} ({err['reason']})")
+            typer.echo(
+                f"  {err['patient_id']} {err['criterion']}: gold {err['gold']} predicted {err['predicted']} ({err['reason']})"
+            )
     if output is not None:
         output.write_text(json.dumps(rep.to_json(), indent=1) + "\n")
     if as_json:

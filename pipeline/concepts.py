@@ -57,20 +57,38 @@ def concept_index() -> ConceptIndex:
     for c in load_concepts().concepts:
         key = f"{c.code_system}:{c.code}"
         rec = ConceptRecord(
-            key, c.code_system, c.code, c.preferred_name, c.category,
-            historical=c.historical, self_asserting=c.self_asserting,
+            key,
+            c.code_system,
+            c.code,
+            c.preferred_name,
+            c.category,
+            historical=c.historical,
+            self_asserting=c.self_asserting,
         )
         put(rec, [c.preferred_name, *c.terms], c.case_sensitive_terms)
     drugs = load_drugs()
     for d in drugs.drugs:
         key = f"DRUG:{d.name}"
-        rec = ConceptRecord(key, "DRUG", d.name, d.name, "drug",
-                            _class_closure(d.classes, drugs.class_parents), d.default_route)
+        rec = ConceptRecord(
+            key,
+            "DRUG",
+            d.name,
+            d.name,
+            "drug",
+            _class_closure(d.classes, drugs.class_parents),
+            d.default_route,
+        )
         put(rec, [d.name, *d.terms], d.case_sensitive_terms)
     for cls, phrases in drugs.class_terms.items():
         key = f"DRUGCLASS:{cls}"
-        rec = ConceptRecord(key, "DRUGCLASS", cls, drugs.drug_classes[cls], "drug",
-                            _class_closure([cls], drugs.class_parents))
+        rec = ConceptRecord(
+            key,
+            "DRUGCLASS",
+            cls,
+            drugs.drug_classes[cls],
+            "drug",
+            _class_closure([cls], drugs.class_parents),
+        )
         put(rec, phrases, [])
     for lab in load_labs().labs:
         key = f"LAB:{lab.code}"

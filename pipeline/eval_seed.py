@@ -58,7 +58,9 @@ def score_seed(results: list[PatientResult], gold: dict[str, dict[str, Any]]) ->
     per_right: Counter[str] = Counter()
     confusion: dict[str, dict[str, int]] = {g: dict.fromkeys(LABELS, 0) for g in LABELS}
     overall_labels = ("eligible", "excluded", "not_eligible", "needs_review")
-    overall_conf: dict[str, dict[str, int]] = {g: dict.fromkeys(overall_labels, 0) for g in overall_labels}
+    overall_conf: dict[str, dict[str, int]] = {
+        g: dict.fromkeys(overall_labels, 0) for g in overall_labels
+    }
     right = total = overall_right = 0
     missed: list[str] = []
     errors: list[dict[str, str]] = []
@@ -77,8 +79,15 @@ def score_seed(results: list[PatientResult], gold: dict[str, dict[str, Any]]) ->
                 per_right[cid] += 1
                 right += 1
             else:
-                errors.append({"patient_id": r.patient_id, "criterion": cid, "gold": glabel,
-                               "predicted": plabel, "reason": v.reason if v else ""})
+                errors.append(
+                    {
+                        "patient_id": r.patient_id,
+                        "criterion": cid,
+                        "gold": glabel,
+                        "predicted": plabel,
+                        "reason": v.reason if v else "",
+                    }
+                )
             quote = g.get("evidence", {}).get(cid)
             if quote and v is not None and plabel == glabel and plabel in ("met", "not_met"):
                 ev_total += 1

@@ -22,29 +22,86 @@ from pipeline.lexicon import LabEntry, load_labs, load_statement_rules
 from pipeline.values import read_quantity, read_result
 
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
-    ("inhaled", re.compile(r"\b(inhaled|inhaler|inhalation|inh|nebuli[sz]ed|puffs?|MDI|pulmicort|symbicort|flexhaler|respules)\b", re.I)),
+    (
+        "inhaled",
+        re.compile(
+            r"\b(inhaled|inhaler|inhalation|inh|nebuli[sz]ed|puffs?|MDI|pulmicort|symbicort|flexhaler|respules)\b",
+            re.I,
+        ),
+    ),
     ("intranasal", re.compile(r"\b(intranasal|nasal\s+spray|nasal)\b", re.I)),
-    ("topical", re.compile(r"\b(topical|cream|ointment|gel|lotion|foam|enema|suppositor(y|ies))\b", re.I)),
-    ("intra_articular", re.compile(r"\b(intra-?articular|joint\s+injection|(knee|hip|shoulder|joint)\s+injection|injected\s+into)\b", re.I)),
+    (
+        "topical",
+        re.compile(r"\b(topical|cream|ointment|gel|lotion|foam|enema|suppositor(y|ies))\b", re.I),
+    ),
+    (
+        "intra_articular",
+        re.compile(
+            r"\b(intra-?articular|joint\s+injection|(knee|hip|shoulder|joint)\s+injection|injected\s+into)\b",
+            re.I,
+        ),
+    ),
     ("iv", re.compile(r"\b(IV|intravenous(ly)?|infusions?|pulses?)\b")),
     ("im", re.compile(r"\b(IM|intramuscular(ly)?)\b")),
     ("oral", re.compile(r"\b(oral(ly)?|PO|p\.o\.|tablets?|by\s+mouth)\b", re.I)),
 ]
 _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
-    ("intolerance", re.compile(r"\b(intoleran\w*|not\s+tolerated|allerg\w*|infusion\s+reaction|adverse\s+(reaction|event)|side[-\s]effects?|rash|stopped\s+for|discontinued\s+(for|due|because))\b", re.I)),
-    ("toxicity", re.compile(r"\b(toxicit\w*|hepatotoxic\w*|leukopeni\w*|neutropeni\w*|cytopeni\w*|myopathy|pancreatitis|transaminitis)\b", re.I)),
-    ("response", re.compile(r"\b(in\s+(?:sustained\s+|clinical\s+|deep\s+)?remission|responded|responding\s+well|good\s+response|excellent\s+response|complete\s+response|well\s+controlled\s+on|controlled\s+on|effective(?!ness)|works\s+well)\b", re.I)),
-    ("inadequate_response", re.compile(r"\b(fail(ed|ure)?|no\s+(clinical\s+)?response|non-?respon\w*|inadequate(\s+response)?|ineffective|loss\s+of\s+response|lost\s+response|refractory|partial\s+response|minimal\s+response|primary\s+non-?response|no\s+(meaningful\s+)?improvement|without\s+(benefit|improvement|remission)|no\s+steroid-free\s+remission|still\s+active|steroid[-\s]dependent|dependent)\b", re.I)),
+    (
+        "intolerance",
+        re.compile(
+            r"\b(intoleran\w*|not\s+tolerated|allerg\w*|infusion\s+reaction|adverse\s+(reaction|event)|side[-\s]effects?|rash|stopped\s+for|discontinued\s+(for|due|because))\b",
+            re.I,
+        ),
+    ),
+    (
+        "toxicity",
+        re.compile(
+            r"\b(toxicit\w*|hepatotoxic\w*|leukopeni\w*|neutropeni\w*|cytopeni\w*|myopathy|pancreatitis|transaminitis)\b",
+            re.I,
+        ),
+    ),
+    (
+        "response",
+        re.compile(
+            r"\b(in\s+(?:sustained\s+|clinical\s+|deep\s+)?remission|responded|responding\s+well|good\s+response|excellent\s+response|complete\s+response|well\s+controlled\s+on|controlled\s+on|effective(?!ness)|works\s+well)\b",
+            re.I,
+        ),
+    ),
+    (
+        "inadequate_response",
+        re.compile(
+            r"\b(fail(ed|ure)?|no\s+(clinical\s+)?response|non-?respon\w*|inadequate(\s+response)?|ineffective|loss\s+of\s+response|lost\s+response|refractory|partial\s+response|minimal\s+response|primary\s+non-?response|no\s+(meaningful\s+)?improvement|without\s+(benefit|improvement|remission)|no\s+steroid-free\s+remission|still\s+active|steroid[-\s]dependent|dependent)\b",
+            re.I,
+        ),
+    ),
 ]
-_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "both": 2, "multiple": 2}
-_COUNT_BEFORE = re.compile(r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$", re.I)
+_COUNT_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "both": 2,
+    "multiple": 2,
+}
+_COUNT_BEFORE = re.compile(
+    r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$",
+    re.I,
+)
 _CURRENT_SECTIONS = {"medications"}
 _PRESENT = re.compile(r"\b(?:currently|presently|at\s+present|now|still|ongoing)\b", re.I)
 _TEST_TOPIC = re.compile(
-    r"\s+(?:serology|serologies|screen|screening|work-?up|testing|tests?|panel|antibod(?:y|ies))\b", re.I
+    r"\s+(?:serology|serologies|screen|screening|work-?up|testing|tests?|panel|antibod(?:y|ies))\b",
+    re.I,
 )
-_TRIAL_SENTENCE = re.compile(r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I)
-_CURRENT_WORDS = re.compile(r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b", re.I)
+_TRIAL_SENTENCE = re.compile(
+    r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
+)
+_CURRENT_WORDS = re.compile(
+    r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b",
+    re.I,
+)
 
 
 def _labs() -> dict[str, LabEntry]:
@@ -152,7 +209,9 @@ def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
     return filler.end() if filler else pos
 
 
-def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple[int, int, int]) -> dt.date | None:
+def _event_date(
+    ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple[int, int, int]
+) -> dt.date | None:
     _, s_start, s_end = sent
     seg_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
     forward = ctx.dates_between(ent.end_char, seg_end)
@@ -173,11 +232,13 @@ def _event_date(ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple
 _COORDINATION = re.compile(r"^[\s,/&()]*(?:and|or)?[\s,/&()]*$", re.I)
 
 
-_DENIAL_BEFORE = re.compile(r"\b(?:never|not|no|without|failed\s+to\s+(?:achieve|reach)|lost)\s+(?:\w+\s+)?$", re.I)
+_DENIAL_BEFORE = re.compile(
+    r"\b(?:never|not|no|without|failed\s+to\s+(?:achieve|reach)|lost)\s+(?:\w+\s+)?$", re.I
+)
 
 
 def _denied(text: str, start: int) -> bool:
-    """"never in remission", "failed to achieve remission": the outcome phrase is denied."""
+    """ "never in remission", "failed to achieve remission": the outcome phrase is denied."""
     return bool(_DENIAL_BEFORE.search(text[max(0, start - 25) : start]))
 
 
@@ -201,7 +262,9 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     # Walk back over coordinated drug mentions to the clause that governs them.
     floor = s_start
     cursor = ent.start_char
-    drugs_before = [e for e in ctx.ents if e.label_ == "drug" and s_start <= e.end_char <= ent.start_char]
+    drugs_before = [
+        e for e in ctx.ents if e.label_ == "drug" and s_start <= e.end_char <= ent.start_char
+    ]
     for other in reversed(drugs_before):
         if _COORDINATION.match(ctx.text[other.end_char : cursor]):
             cursor = other.start_char
@@ -220,7 +283,7 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
 
 
 def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: ConceptRecord) -> bool:
-    """"Infection: no fever": the concept names a topic and the words after the colon say what
+    """ "Infection: no fever": the concept names a topic and the words after the colon say what
     is true, so the label itself is dropped, unless ConText denies it ("Gene therapy: none").
     Labs keep their values and documentation statements their sentence."""
     if record.category == "lab" or _statement(record.key) is not None:
@@ -228,7 +291,10 @@ def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: Concep
     if ctx.text[s_start : ent.start_char].strip(" \t-*#"):
         return False
     return bool(
-        re.match(r"(?:\s+[A-Za-z]+){0,2}\s*(?:\([^)]{0,20}\)\s*)?:", ctx.text[ent.end_char : ent.end_char + 30])
+        re.match(
+            r"(?:\s+[A-Za-z]+){0,2}\s*(?:\([^)]{0,20}\)\s*)?:",
+            ctx.text[ent.end_char : ent.end_char + 30],
+        )
     )
 
 
@@ -266,8 +332,10 @@ def facts_from_doc(
         sent = ctx.sentence_of(ent.start_char)
         sent_index, s_start, s_end = sent
         flags = _assertion(ent)
-        if flags["historical"] and _PRESENT.search(ctx.text, s_start, s_end) and not any(
-            m.startswith("historical=") for m in _modifiers(ent)
+        if (
+            flags["historical"]
+            and _PRESENT.search(ctx.text, s_start, s_end)
+            and not any(m.startswith("historical=") for m in _modifiers(ent))
         ):
             # Past-history sections hold current facts too ("Currently exclusively breastfeeding").
             flags["historical"] = False
@@ -281,8 +349,7 @@ def facts_from_doc(
         if _TRIAL_SENTENCE.match(ctx.text, s_start, s_end):
             flags["hypothetical"] = True
         extra: dict[str, object] = {}
-        seg_end = ctx.next_ent_start(ent, same_label=False, limit=s_end)
-        after = ctx.text[ent.end_char : seg_end]
+        extra_mods: list[str] = []
         before = ctx.text[max(s_start, ent.start_char - 30) : ent.start_char]
         if record.category == "lab":
             lab = _lab(record.code)
@@ -295,31 +362,40 @@ def facts_from_doc(
                     extra["result"] = result
                     flags["negated"] = False
             elif lab is not None:
-                same_code_end = ctx.next_ent_start(ent, same_label=False, limit=s_end, skip_key=ent.kb_id_)
+                same_code_end = ctx.next_ent_start(
+                    ent, same_label=False, limit=s_end, skip_key=ent.kb_id_
+                )
                 q = read_quantity(ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless)
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
-                    mods = []
                     if ref_high is None and lab.default_ref_high is not None:
                         ref_high, ref_low = lab.default_ref_high, lab.default_ref_low
-                        mods.append("reference_range=default")
+                        extra_mods.append("reference_range=default")
                     uln = q.uln_multiple
                     if uln is None and ref_high and q.value is not None:
                         uln = round(q.value / ref_high, 3)
                     extra.update(
-                        value_as_number=q.value, value_comparator=q.comparator, unit=q.unit,
-                        ref_low=ref_low, ref_high=ref_high, uln_multiple=uln,
+                        value_as_number=q.value,
+                        value_comparator=q.comparator,
+                        unit=q.unit,
+                        ref_low=ref_low,
+                        ref_high=ref_high,
+                        uln_multiple=uln,
                     )
-                    if mods:
-                        extra["term_modifiers_extra"] = tuple(mods)
         elif record.category in ("diagnosis", "finding"):
             # "HIV negative", "HBV/HCV serologies negative": a condition named with a test result.
             chain = _chain_end(ctx, ent, s_end)
-            result = read_result("", ctx.text[chain : min(s_end, chain + 25)]) if chain < s_end else None
+            result = (
+                read_result("", ctx.text[chain : min(s_end, chain + 25)]) if chain < s_end else None
+            )
             if result is None and _TEST_TOPIC.match(ctx.text, ent.end_char, s_end):
                 flags["hypothetical"] = True
-            if result is not None and re.match(r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)", ctx.text[chain : chain + 25], re.I):
+            if result is not None and re.match(
+                r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)",
+                ctx.text[chain : chain + 25],
+                re.I,
+            ):
                 flags["negated"] = result == "negative"
                 if result == "positive":
                     flags["uncertain"] = False
@@ -329,10 +405,14 @@ def facts_from_doc(
             extra["route"] = route
             extra["outcome"] = _outcome(ctx, ent, s_start, s_end)
             if record.code_system == "DRUGCLASS":
-                m = _COUNT_BEFORE.search(ctx.text[max(s_start, ent.start_char - 20) : ent.start_char])
+                m = _COUNT_BEFORE.search(
+                    ctx.text[max(s_start, ent.start_char - 20) : ent.start_char]
+                )
                 if m:
                     word = m[1].lower()
-                    extra["value_as_number"] = float(_COUNT_WORDS.get(word, word if word.isdigit() else 1))
+                    extra["value_as_number"] = float(
+                        _COUNT_WORDS.get(word, word if word.isdigit() else 1)
+                    )
         statement = _statement(record.key)
         if statement is not None:
             # Documentation statements count only when the sentence affirms them.
@@ -346,10 +426,15 @@ def facts_from_doc(
             else:
                 flags["uncertain"] = True
         event_date = _event_date(ctx, ent, record, sent)
-        if event_date is None and record.category == "drug" and not flags["historical"] and not flags["negated"]:
+        if (
+            event_date is None
+            and record.category == "drug"
+            and not flags["historical"]
+            and not flags["negated"]
+        ):
             if section in _CURRENT_SECTIONS or _CURRENT_WORDS.search(ctx.text[s_start:s_end]):
                 event_date = note_date
-        mods = _modifiers(ent) + tuple(extra.pop("term_modifiers_extra", ()))  # type: ignore[arg-type]
+        all_mods = _modifiers(ent) + tuple(extra_mods)
         snippet = ctx.text[s_start:s_end].strip()
         out.append(
             PatientFact(
@@ -368,8 +453,8 @@ def facts_from_doc(
                 sentence=str(sent_index),
                 drug_classes=record.drug_classes,
                 event_date=event_date,
-                term_modifiers=mods,
-                **flags,
+                term_modifiers=all_mods,
+                **flags,  # type: ignore[arg-type]
                 **extra,  # type: ignore[arg-type]
             )
         )

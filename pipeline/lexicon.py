@@ -8,7 +8,7 @@ criteria parser, so a criterion's concept and a note's concept meet on the same 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Literal
 
@@ -115,12 +115,12 @@ def _read(name: str) -> str:
     return resources.files("pipeline.resources").joinpath(name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_concepts() -> ConceptFile:
     return ConceptFile.model_validate(json.loads(_read("concepts.json")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_drugs() -> DrugFile:
     data = DrugFile.model_validate(json.loads(_read("drugs.json")))
     used = {c for d in data.drugs for c in d.classes} | set(data.class_terms)
@@ -131,11 +131,11 @@ def load_drugs() -> DrugFile:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_labs() -> LabFile:
     return LabFile.model_validate(json.loads(_read("labs.json")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_statement_rules() -> StatementFile:
     return StatementFile.model_validate(json.loads(_read("statement_rules.json")))

@@ -18,7 +18,7 @@ import spacy
 from spacy.language import Language
 
 import pipeline.components.concept_matcher
-import pipeline.components.sentences  # noqa: F401  (registers factories)
+import pipeline.components.sentences
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,8 @@ def build_nlp() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("elig_sentences")
     nlp.add_pipe("elig_concepts")
-    context = nlp.add_pipe("medspacy_context", config={"rules": None})
-    sectionizer = nlp.add_pipe(
+    context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
+    sectionizer: Any = nlp.add_pipe(
         "medspacy_sectionizer", config={"rules": "default", "span_attrs": _SECTION_ATTRS}
     )
     sectionizer.add([SectionRule(literal, category) for literal, category in section_rules()])

@@ -34,10 +34,12 @@ from criteria_models.model import (
 log = logging.getLogger(__name__)
 
 _INCLUSION_HEADER = re.compile(
-    r"^\s*(?:key\s+|main\s+|general\s+)?inclusion(?:\s+criteria)?\s*:?\s*$", re.IGNORECASE | re.MULTILINE
+    r"^\s*(?:key\s+|main\s+|general\s+)?inclusion(?:\s+criteria)?\s*:?\s*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _EXCLUSION_HEADER = re.compile(
-    r"^\s*(?:key\s+|main\s+|general\s+)?exclusion(?:\s+criteria)?\s*:?\s*$", re.IGNORECASE | re.MULTILINE
+    r"^\s*(?:key\s+|main\s+|general\s+)?exclusion(?:\s+criteria)?\s*:?\s*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 _TRAILING_HEADER = re.compile(
     r"^\s*(?:sites?\s*/\s*locations|locations?|arms of the study|contacts?(?:\s+and\s+locations)?|"
@@ -52,19 +54,38 @@ _INTRO = re.compile(
     r"will\s+be\s+excluded|were\s+not\s+eligible|are\s+not\s+eligible|eligible\s+if)\b",
     re.IGNORECASE,
 )
-_CONSENT = re.compile(r"\b(?:informed\s+consent|consent\s+form|sign(?:ed)?\s+(?:the\s+)?(?:icf|consent))\b", re.I)
+_CONSENT = re.compile(
+    r"\b(?:informed\s+consent|consent\s+form|sign(?:ed)?\s+(?:the\s+)?(?:icf|consent))\b", re.I
+)
 _JUDGEMENT = re.compile(
     r"\b(?:investigator|researcher|physician|doctor)s?\b.*\b(?:believe|opinion|judge?ment|consider|discretion)|"
     r"\bnot\s+suitable\b|\bin\s+the\s+opinion\s+of\b",
     re.IGNORECASE,
 )
-_COMPLIANCE = re.compile(r"\b(?:comply|compliance|willing|able\s+to\s+(?:understand|attend|complete))\b", re.I)
-_AGE_RANGE = re.compile(r"\b(?:age[d]?|aged\s+between)?\s*(\d{1,2})\s*(?:-|–|to|and)\s*(\d{2,3})\s*(?:years|yrs|y)\b", re.I)
-_AGE_MIN = re.compile(r"(?:≥|>=|at\s+least|older\s+than|over|above|>)\s*(\d{1,3})\s*(?:years|yrs)(?:\s+(?:of\s+age|old))?", re.I)
+_COMPLIANCE = re.compile(
+    r"\b(?:comply|compliance|willing|able\s+to\s+(?:understand|attend|complete))\b", re.I
+)
+_AGE_RANGE = re.compile(
+    r"\b(?:age[d]?|aged\s+between)?\s*(\d{1,2})\s*(?:-|–|to|and)\s*(\d{2,3})\s*(?:years|yrs|y)\b",
+    re.I,
+)
+_AGE_MIN = re.compile(
+    r"(?:≥|>=|at\s+least|older\s+than|over|above|>)\s*(\d{1,3})\s*(?:years|yrs)(?:\s+(?:of\s+age|old))?",
+    re.I,
+)
 _AGE_WORD = re.compile(r"\b(?:age|aged|years?\s+(?:of\s+age|old))\b", re.I)
-_EXCEPTION = re.compile(r"\b(?:excluding|except(?:\s+for)?|other\s+than|with\s+the\s+exception\s+of|apart\s+from)\b", re.I)
-_WITHIN = re.compile(r"\b(?:within|in\s+the(?:\s+last|\s+past)?|during\s+the(?:\s+last|\s+past)?)\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\b", re.I)
-_AT_LEAST_BEFORE = re.compile(r"\bat\s+least\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\s+(?:before|prior)", re.I)
+_EXCEPTION = re.compile(
+    r"\b(?:excluding|except(?:\s+for)?|other\s+than|with\s+the\s+exception\s+of|apart\s+from)\b",
+    re.I,
+)
+_WITHIN = re.compile(
+    r"\b(?:within|in\s+the(?:\s+last|\s+past)?|during\s+the(?:\s+last|\s+past)?)\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\b",
+    re.I,
+)
+_AT_LEAST_BEFORE = re.compile(
+    r"\bat\s+least\s+(\d+|one|two|three|four|six|twelve)\s+(days?|weeks?|months?|years?)\s+(?:before|prior)",
+    re.I,
+)
 _SHARED = re.compile(r"\s*(?:/|,|or|and|&)\s*", re.I)
 _ULN_AFTER = re.compile(
     r"[^0-9;]{0,20}?\d+(?:\.\d+)?\s*(?:x|×|times|-?fold)\s*(?:the\s+)?(?:ULN|upper\s+limit)", re.I
@@ -105,9 +126,13 @@ def _sections(text: str) -> list[_Section]:
 
     out: list[_Section] = []
     if inc:
-        out.append(_Section("inclusion", inc.end(), end_after(inc.end(), exc.start() if exc else -1)))
+        out.append(
+            _Section("inclusion", inc.end(), end_after(inc.end(), exc.start() if exc else -1))
+        )
     if exc:
-        out.append(_Section("exclusion", exc.end(), end_after(exc.end(), inc.start() if inc else -1)))
+        out.append(
+            _Section("exclusion", exc.end(), end_after(exc.end(), inc.start() if inc else -1))
+        )
     if not out:
         # No headers: everything is one inclusion list (a reviewer will sort it out).
         out.append(_Section("inclusion", 0, len(text)))
@@ -182,10 +207,12 @@ def _age(text: str) -> Requirement | None:
         return None
     m = _AGE_RANGE.search(text)
     if m:
-        return AllOf(items=[
-            Demographic(attribute="age", comparator=">=", value=float(m[1])),
-            Demographic(attribute="age", comparator="<=", value=float(m[2])),
-        ])
+        return AllOf(
+            items=[
+                Demographic(attribute="age", comparator=">=", value=float(m[1])),
+                Demographic(attribute="age", comparator="<=", value=float(m[2])),
+            ]
+        )
     m = _AGE_MIN.search(text)
     if m:
         return Demographic(attribute="age", comparator=">=", value=float(m[1]))
@@ -206,8 +233,14 @@ def _meaning(text: str, kind: str) -> tuple[Requirement | None, str]:
     cut = exc.start() if exc else len(text)
     parts: list[Requirement] = []
     window = _window(text)
-    conditions = [f for f in facts if f.category in ("diagnosis", "finding", "procedure", "other") and f.start < cut]
-    exceptions = [f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut]
+    conditions = [
+        f
+        for f in facts
+        if f.category in ("diagnosis", "finding", "procedure", "other") and f.start < cut
+    ]
+    exceptions = [
+        f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut
+    ]
     drugs = [f for f in facts if f.category == "drug" and f.start < cut]
     labs = [f for f in facts if f.category == "lab"]
     pending: list[ConceptRef] = []  # analytes sharing the next threshold ("ALT / AST > 3 x ULN")
@@ -222,30 +255,60 @@ def _meaning(text: str, kind: str) -> tuple[Requirement | None, str]:
         analytes = [*pending, ref]
         pending = []
         if _ULN_AFTER.match(text, lab.end):
-            parts.append(Measurement(analytes=analytes, comparator=comparator, uln_multiple=lab.value_as_number))
+            parts.append(
+                Measurement(
+                    analytes=analytes, comparator=comparator, uln_multiple=lab.value_as_number
+                )
+            )
         else:
-            parts.append(Measurement(analytes=analytes, comparator=comparator, value=lab.value_as_number, unit=lab.unit))
+            parts.append(
+                Measurement(
+                    analytes=analytes,
+                    comparator=comparator,
+                    value=lab.value_as_number,
+                    unit=lab.unit,
+                )
+            )
     if conditions:
         seen: dict[str, ConceptRef] = {}
         for f in conditions:
-            seen.setdefault(f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name))
-        status = "ever" if re.search(r"\b(?:history|previous|prior|ever)\b", text, re.I) else "current"
-        parts.append(Condition(
-            concepts=list(seen.values()),
-            exceptions=[_ref(f.code_system, f.code, f.preferred_name) for f in exceptions],
-            status=status,  # type: ignore[arg-type]
-            window=window if status == "current" or (window and window.min_days_before) else None,
-        ))
+            seen.setdefault(
+                f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name)
+            )
+        status = (
+            "ever" if re.search(r"\b(?:history|previous|prior|ever)\b", text, re.I) else "current"
+        )
+        parts.append(
+            Condition(
+                concepts=list(seen.values()),
+                exceptions=[_ref(f.code_system, f.code, f.preferred_name) for f in exceptions],
+                status=status,  # type: ignore[arg-type]
+                window=window
+                if status == "current" or (window and window.min_days_before)
+                else None,
+            )
+        )
     if drugs:
         classes = sorted({f.code for f in drugs if f.code_system == "DRUGCLASS"})
-        names = {f.code: _ref("DRUG", f.code, f.preferred_name) for f in drugs if f.code_system == "DRUG"}
-        counts = [int(f.value_as_number) for f in drugs if f.code_system == "DRUGCLASS" and f.value_as_number]
-        parts.append(Medication(
-            drugs=list(names.values()), drug_classes=classes,
-            min_distinct_agents=max(counts) if counts else 1,
-            exclude_routes=["inhaled", "topical"] if re.search(r"\binhaled\b", text[cut:], re.I) else [],
-            window=window if window and window.max_days_before else None,
-        ))
+        names = {
+            f.code: _ref("DRUG", f.code, f.preferred_name) for f in drugs if f.code_system == "DRUG"
+        }
+        counts = [
+            int(f.value_as_number)
+            for f in drugs
+            if f.code_system == "DRUGCLASS" and f.value_as_number
+        ]
+        parts.append(
+            Medication(
+                drugs=list(names.values()),
+                drug_classes=classes,
+                min_distinct_agents=max(counts) if counts else 1,
+                exclude_routes=["inhaled", "topical"]
+                if re.search(r"\binhaled\b", text[cut:], re.I)
+                else [],
+                window=window if window and window.max_days_before else None,
+            )
+        )
     age = _age(text)
     if age is not None:
         parts.append(age)
@@ -282,15 +345,24 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
             try:
                 requirement, category = _meaning(item.text, item.kind)
             except Exception as e:  # keep the criterion, flag it for the reviewer
-                log.warning("E-PARSE-001 criterion %s could not be structured: %s", cid, type(e).__name__)
+                log.warning(
+                    "E-PARSE-001 criterion %s could not be structured: %s", cid, type(e).__name__
+                )
                 warnings.append(f"{cid}: could not be structured ({type(e).__name__})")
                 requirement, category = None, "free_text"
-            criteria.append(Criterion(
-                id=cid, kind=item.kind, text=item.text,  # type: ignore[arg-type]
-                span=Span(start=item.start, end=item.end), group=item.group,
-                computable=requirement is not None, category=category,
-                scored=category != "investigator_judgement", requirement=requirement,
-            ))
+            criteria.append(
+                Criterion(
+                    id=cid,
+                    kind=item.kind,  # type: ignore[arg-type]
+                    text=item.text,
+                    span=Span(start=item.start, end=item.end),
+                    group=item.group,
+                    computable=requirement is not None,
+                    category=category,
+                    scored=category != "investigator_judgement",
+                    requirement=requirement,
+                )
+            )
             if item.kind == "exclusion":
                 exclusions.append(cid)
             elif sec.any_of_above and item.common:
@@ -303,15 +375,22 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
     rule_cohorts: list[Cohort] = []
     if cohorts and inclusion_section is not None:
         for gi, ids in sorted(cohorts.items()):
-            rule_cohorts.append(Cohort(id=f"COHORT-{gi + 1}", name=inclusion_section.groups[gi], criteria=ids))
+            rule_cohorts.append(
+                Cohort(id=f"COHORT-{gi + 1}", name=inclusion_section.groups[gi], criteria=ids)
+            )
         common = ungrouped_inclusions + common
     else:
-        rule_cohorts.append(Cohort(id="MAIN", name="all inclusion criteria", criteria=ungrouped_inclusions + common))
+        rule_cohorts.append(
+            Cohort(id="MAIN", name="all inclusion criteria", criteria=ungrouped_inclusions + common)
+        )
         common = []
     if not criteria:
         warnings.append("no criteria found")
     return Protocol(
-        trial_id=trial_id, title=title, source_text=text, criteria=criteria,
+        trial_id=trial_id,
+        title=title,
+        source_text=text,
+        criteria=criteria,
         rule=ProtocolRule(cohorts=rule_cohorts, common_inclusions=common, exclusions=exclusions),
         warnings=warnings,
     )

@@ -120,9 +120,7 @@ def _patient_from_obj(obj: Any, source: str, record: str, out: ReadResult) -> No
         out.quarantine.append(QuarantineRecord(source, record, "patient has no usable notes", pid))
         return
     sex = obj.get("sex")
-    out.patients.append(
-        Patient(pid, str(sex) if sex else None, birth, screening, tuple(notes))
-    )
+    out.patients.append(Patient(pid, str(sex) if sex else None, birth, screening, tuple(notes)))
 
 
 def read_patients_jsonl(path: str | Path) -> ReadResult:

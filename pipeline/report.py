@@ -53,7 +53,10 @@ def render_report(
         f"<h1>{e(protocol.title or protocol.trial_id)}</h1>",
         f"<p>{len(results)} patients screened against {len(protocol.criteria)} criteria.</p>",
         "<label>Overall: <select id='f-overall' onchange='filt()'><option value=''>all</option>",
-        *[f"<option>{o}</option>" for o in ("eligible", "needs_review", "not_eligible", "excluded")],
+        *[
+            f"<option>{o}</option>"
+            for o in ("eligible", "needs_review", "not_eligible", "excluded")
+        ],
         "</select></label>",
         "<h2>Candidates</h2><table><tr><th>rank</th><th>patient</th><th>overall</th><th>cohort</th><th>score</th></tr>",
     ]
@@ -84,5 +87,10 @@ def render_report(
     return "\n".join(parts)
 
 
-def write_report(path: str | Path, protocol: Protocol, patients: Sequence[Patient], results: Sequence[PatientResult]) -> None:
+def write_report(
+    path: str | Path,
+    protocol: Protocol,
+    patients: Sequence[Patient],
+    results: Sequence[PatientResult],
+) -> None:
     Path(path).write_text(render_report(protocol, patients, results), encoding="utf-8")

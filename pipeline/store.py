@@ -38,7 +38,9 @@ def facts_frame(facts: Sequence[PatientFact]) -> pd.DataFrame:
     rows = [f.to_row() for f in facts]
     frame = pd.DataFrame(rows)
     if frame.empty:
-        frame = pd.DataFrame(columns=list(PatientFact.__dataclass_fields__) + ["term_exists", "term_temporal"])
+        frame = pd.DataFrame(
+            columns=[*PatientFact.__dataclass_fields__, "term_exists", "term_temporal"]
+        )
     return frame
 
 
@@ -62,7 +64,9 @@ def write_store(
         con.execute("CREATE TEMP TABLE batch_ids (patient_id VARCHAR)")
         con.executemany("INSERT INTO batch_ids VALUES (?)", [(i,) for i in ids])
         for table in ("patients", "notes"):
-            con.execute(f"DELETE FROM {table} WHERE patient_id IN (SELECT patient_id FROM batch_ids)")
+            con.execute(
+                f"DELETE FROM {table} WHERE patient_id IN (SELECT patient_id FROM batch_ids)"
+            )
         for table in ("verdicts", "evidence", "overall"):
             for trial in trial_ids:
                 con.execute(
@@ -75,7 +79,11 @@ def write_store(
         )
         con.executemany(
             "INSERT INTO notes VALUES (?, ?, ?, ?, ?)",
-            [(n.note_id, p.patient_id, n.date, n.type, len(n.text)) for p in patients for n in p.notes],
+            [
+                (n.note_id, p.patient_id, n.date, n.type, len(n.text))
+                for p in patients
+                for n in p.notes
+            ],
         )
         frame = facts_frame(facts)  # noqa: F841  (read by DuckDB by name)
         con.execute("DROP TABLE IF EXISTS facts_new")
@@ -95,7 +103,9 @@ def write_store(
             for cid, v in r.criteria.items():
                 verdict_rows.append((run_id, r.patient_id, r.trial_id, cid, v.label, v.reason))
                 for e in v.evidence:
-                    evidence_rows.append((run_id, r.patient_id, r.trial_id, cid, e.note_id, e.start, e.end, e.text))
+                    evidence_rows.append(
+                        (run_id, r.patient_id, r.trial_id, cid, e.note_id, e.start, e.end, e.text)
+                    )
         if verdict_rows:
             con.executemany("INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?)", verdict_rows)
         if evidence_rows:
@@ -105,7 +115,10 @@ def write_store(
         if quarantine:
             con.executemany(
                 "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)",
-                [(run_id, q.source, q.record, q.patient_id, q.note_id, q.reason) for q in quarantine],
+                [
+                    (run_id, q.source, q.record, q.patient_id, q.note_id, q.reason)
+                    for q in quarantine
+                ],
             )
         con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -22,9 +22,19 @@ _COMPARATOR = (
     r"(?:well\s+)?beyond|in\s+excess\s+of|exceeding)?"
 )
 _COMPARATOR_MAP = {
-    "≤": "<=", "≥": ">=", "less than": "<", "greater than": ">", "more than": ">",
-    "over": ">", "under": "<", "above": ">", "below": "<", "beyond": ">", "well beyond": ">",
-    "in excess of": ">", "exceeding": ">",
+    "≤": "<=",
+    "≥": ">=",
+    "less than": "<",
+    "greater than": ">",
+    "more than": ">",
+    "over": ">",
+    "under": "<",
+    "above": ">",
+    "below": "<",
+    "beyond": ">",
+    "well beyond": ">",
+    "in excess of": ">",
+    "exceeding": ">",
 }
 _NEGATIVE = (
     r"negative|neg\b|non-?reactive|not\s+detected|undetectable|undetected|"
@@ -36,7 +46,9 @@ _RESULT_AFTER = re.compile(
     rf"({_NEGATIVE}|{_POSITIVE}|(?:<|less\s+than)\s*(?:{NUMBER})|{NUMBER})",
     re.IGNORECASE,
 )
-_RESULT_BEFORE = re.compile(rf"\b({_NEGATIVE}|{_POSITIVE})\s+(?:for\s+)?(?:\w+\s+){{0,2}}$", re.IGNORECASE)
+_RESULT_BEFORE = re.compile(
+    rf"\b({_NEGATIVE}|{_POSITIVE})\s+(?:for\s+)?(?:\w+\s+){{0,2}}$", re.IGNORECASE
+)
 _REF_RANGE = re.compile(
     rf"^[^;\n]{{0,25}}?(?:\(|\[|\|)?\s*(?:ref(?:erence)?(?:\s+range)?|normal|nl|rr|range|N)?\s*[:=]?\s*"
     rf"({NUMBER})\s*(?:-|–|to)\s*({NUMBER})",
@@ -85,7 +97,9 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
     m = pattern.match(after)
     if not unitless:
         # A range stated with a unit ("survival 6-10 weeks") is a bound: at most the upper value.
-        r = re.match(rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE)
+        r = re.match(
+            rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE
+        )
         if r:
             return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
     if not m:

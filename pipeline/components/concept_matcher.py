@@ -5,6 +5,7 @@ matched only in their exact case to avoid "cd" in "cd /tmp"-like noise. Overlaps
 span, so "rheumatoid arthritis" wins over "arthritis".
 """
 
+from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -17,18 +18,19 @@ from pipeline.concepts import ConceptIndex, concept_index
 class ConceptMatcher:
     def __init__(self, nlp: Language, index: ConceptIndex) -> None:
         self.index = index
+        tokenizer: Any = nlp.tokenizer
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         by_key: dict[str, list[str]] = {}
         for term, key in index.terms.items():
             by_key.setdefault(key, []).append(term)
         for key, names in by_key.items():
-            self.lower.add(key, list(nlp.tokenizer.pipe(names)))
+            self.lower.add(key, list(tokenizer.pipe(names)))
         by_key_exact: dict[str, list[str]] = {}
         for term, key in index.exact_terms.items():
             by_key_exact.setdefault(key, []).append(term)
         for key, names in by_key_exact.items():
-            self.exact.add(key, list(nlp.tokenizer.pipe(names)))
+            self.exact.add(key, list(tokenizer.pipe(names)))
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[Span] = []

@@ -6,7 +6,6 @@ set at a line break, at ';', and after '.', '?', '!' when the next token starts 
 digit (not after a known abbreviation such as "Dr." or "e.g.").
 """
 
-
 from spacy.language import Language
 from spacy.tokens import Doc
 

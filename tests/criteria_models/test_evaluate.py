@@ -34,10 +34,17 @@ CROHN = ConceptRef(system="ICD10CM", code="K50", name="Crohn disease")
 UTI = ConceptRef(system="ICD10CM", code="N39.0")
 
 
-def fact(code: str, system: str = "ICD10CM", category: str = "diagnosis", **kw: object) -> PatientFact:
+def fact(
+    code: str, system: str = "ICD10CM", category: str = "diagnosis", **kw: object
+) -> PatientFact:
     base: dict[str, object] = {
-        "patient_id": "P1", "note_id": "N1", "note_date": kw.pop("note_date", SCREEN),
-        "category": category, "code_system": system, "code": code, "preferred_name": code,
+        "patient_id": "P1",
+        "note_id": "N1",
+        "note_date": kw.pop("note_date", SCREEN),
+        "category": category,
+        "code_system": system,
+        "code": code,
+        "preferred_name": code,
     }
     base.update(kw)
     return PatientFact(**base)  # type: ignore[arg-type]
@@ -78,7 +85,10 @@ def test_latest_statement_wins() -> None:
     old_pos = fact("K50", note_date=dt.date(2024, 1, 1))
     new_neg = fact("K50", negated=True, note_date=dt.date(2025, 1, 1))
     assert label(node, [old_pos, new_neg]) == "not_met"
-    assert label(node, [fact("K50", negated=True, note_date=dt.date(2024, 1, 1)), fact("K50")]) == "met"
+    assert (
+        label(node, [fact("K50", negated=True, note_date=dt.date(2024, 1, 1)), fact("K50")])
+        == "met"
+    )
     same_note = [fact("K50", start=5), fact("K50", negated=True, start=50)]
     assert label(node, same_note) == "not_met"
 
@@ -105,22 +115,58 @@ def test_distinct_agent_count() -> None:
     ada = fact("adalimumab", "DRUG", "drug", drug_classes=("tnf_inhibitor", "biologic"))
     assert label(node, [ifx, ifx]) == "not_met"
     assert label(node, [ifx, ada]) == "met"
-    assert label(node, [ifx, fact("adalimumab", "DRUG", "drug", drug_classes=("biologic",), hypothetical=True)]) == "not_met"
+    assert (
+        label(
+            node,
+            [
+                ifx,
+                fact("adalimumab", "DRUG", "drug", drug_classes=("biologic",), hypothetical=True),
+            ],
+        )
+        == "not_met"
+    )
 
 
 def test_class_mention_with_count() -> None:
     node = Medication(drug_classes=["biologic"], min_distinct_agents=2)
-    two = fact("tnf_inhibitor", "DRUGCLASS", "drug", drug_classes=("tnf_inhibitor", "biologic"), value_as_number=2.0)
+    two = fact(
+        "tnf_inhibitor",
+        "DRUGCLASS",
+        "drug",
+        drug_classes=("tnf_inhibitor", "biologic"),
+        value_as_number=2.0,
+    )
     assert label(node, [two]) == "met"
 
 
 def test_medication_window_and_route() -> None:
     node = Medication(
-        drug_classes=["glucocorticoid"], exclude_routes=["inhaled"], window=TimeWindow(max_days_before=28)
+        drug_classes=["glucocorticoid"],
+        exclude_routes=["inhaled"],
+        window=TimeWindow(max_days_before=28),
     )
-    recent = fact("prednisone", "DRUG", "drug", drug_classes=("glucocorticoid",), event_date=dt.date(2025, 2, 20))
-    old = fact("prednisone", "DRUG", "drug", drug_classes=("glucocorticoid",), event_date=dt.date(2024, 10, 1))
-    inhaled = fact("budesonide", "DRUG", "drug", drug_classes=("glucocorticoid",), route="inhaled", event_date=SCREEN)
+    recent = fact(
+        "prednisone",
+        "DRUG",
+        "drug",
+        drug_classes=("glucocorticoid",),
+        event_date=dt.date(2025, 2, 20),
+    )
+    old = fact(
+        "prednisone",
+        "DRUG",
+        "drug",
+        drug_classes=("glucocorticoid",),
+        event_date=dt.date(2024, 10, 1),
+    )
+    inhaled = fact(
+        "budesonide",
+        "DRUG",
+        "drug",
+        drug_classes=("glucocorticoid",),
+        route="inhaled",
+        event_date=SCREEN,
+    )
     assert label(node, [recent]) == "met"
     assert label(node, [old]) == "not_met"
     assert label(node, [inhaled]) == "unknown"
@@ -128,26 +174,52 @@ def test_medication_window_and_route() -> None:
 
 
 def test_measurement_units_and_uln() -> None:
-    creat = Measurement(analytes=[ConceptRef(system="LAB", code="creatinine")], comparator=">", value=2.5, unit="mg/dL")
-    assert label(creat, [fact("creatinine", "LAB", "lab", value_as_number=240.0, unit="umol/L")]) == "met"
-    assert label(creat, [fact("creatinine", "LAB", "lab", value_as_number=200.0, unit="umol/L")]) == "not_met"
-    alt = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
+    creat = Measurement(
+        analytes=[ConceptRef(system="LAB", code="creatinine")],
+        comparator=">",
+        value=2.5,
+        unit="mg/dL",
+    )
+    assert (
+        label(creat, [fact("creatinine", "LAB", "lab", value_as_number=240.0, unit="umol/L")])
+        == "met"
+    )
+    assert (
+        label(creat, [fact("creatinine", "LAB", "lab", value_as_number=200.0, unit="umol/L")])
+        == "not_met"
+    )
+    alt = Measurement(
+        analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3
+    )
     assert label(alt, [fact("alt", "LAB", "lab", value_as_number=145.0, ref_high=40.0)]) == "met"
     assert label(alt, [fact("alt", "LAB", "lab", value_as_number=98.0, ref_high=40.0)]) == "not_met"
     assert label(alt, [fact("alt", "LAB", "lab", value_as_number=98.0)]) == "unknown"
 
 
 def test_latest_lab_value_wins() -> None:
-    alt = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
-    old = fact("alt", "LAB", "lab", value_as_number=300.0, ref_high=40.0, note_date=dt.date(2024, 1, 1))
+    alt = Measurement(
+        analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3
+    )
+    old = fact(
+        "alt", "LAB", "lab", value_as_number=300.0, ref_high=40.0, note_date=dt.date(2024, 1, 1)
+    )
     new = fact("alt", "LAB", "lab", value_as_number=30.0, ref_high=40.0)
     assert label(alt, [old, new]) == "not_met"
 
 
 def test_bound_facts() -> None:
-    node = Measurement(analytes=[ConceptRef(system="LAB", code="life_expectancy")], comparator=">", value=12, unit="weeks")
-    gt = fact("life_expectancy", "LAB", "lab", value_as_number=12.0, value_comparator=">", unit="weeks")
-    lt = fact("life_expectancy", "LAB", "lab", value_as_number=2.0, value_comparator="<", unit="months")
+    node = Measurement(
+        analytes=[ConceptRef(system="LAB", code="life_expectancy")],
+        comparator=">",
+        value=12,
+        unit="weeks",
+    )
+    gt = fact(
+        "life_expectancy", "LAB", "lab", value_as_number=12.0, value_comparator=">", unit="weeks"
+    )
+    lt = fact(
+        "life_expectancy", "LAB", "lab", value_as_number=2.0, value_comparator="<", unit="months"
+    )
     assert label(node, [gt]) == "met"
     assert label(node, [lt]) == "not_met"
 
@@ -176,7 +248,9 @@ def test_kleene_groups(kids: list[str], all_of: str, any_of: str, at_least_2: st
 
 def test_applicability_gives_not_applicable() -> None:
     crit = Criterion(
-        id="INC-PREG", kind="inclusion", text="negative pregnancy test",
+        id="INC-PREG",
+        kind="inclusion",
+        text="negative pregnancy test",
         applicability=Demographic(attribute="sex", value="F"),
         requirement=Measurement(analytes=[ConceptRef(system="LAB", code="hcg")], result="negative"),
     )
@@ -189,15 +263,26 @@ def test_applicability_gives_not_applicable() -> None:
 
 def _protocol() -> Protocol:
     def crit(cid: str, kind: str, code: str) -> Criterion:
-        return Criterion(id=cid, kind=kind, text=cid,  # type: ignore[arg-type]
-                         requirement=Condition(concepts=[ConceptRef(system="T", code=code)], status="ever"))
+        return Criterion(
+            id=cid,
+            kind=kind,
+            text=cid,  # type: ignore[arg-type]
+            requirement=Condition(concepts=[ConceptRef(system="T", code=code)], status="ever"),
+        )
 
     return Protocol(
         trial_id="T",
-        criteria=[crit("INC-A", "inclusion", "a"), crit("INC-B", "inclusion", "b"),
-                  crit("INC-C", "inclusion", "c"), crit("EXC-X", "exclusion", "x")],
-        rule=ProtocolRule(cohorts=[Cohort(id="A", criteria=["INC-A"]), Cohort(id="B", criteria=["INC-B"])],
-                          common_inclusions=["INC-C"], exclusions=["EXC-X"]),
+        criteria=[
+            crit("INC-A", "inclusion", "a"),
+            crit("INC-B", "inclusion", "b"),
+            crit("INC-C", "inclusion", "c"),
+            crit("EXC-X", "exclusion", "x"),
+        ],
+        rule=ProtocolRule(
+            cohorts=[Cohort(id="A", criteria=["INC-A"]), Cohort(id="B", criteria=["INC-B"])],
+            common_inclusions=["INC-C"],
+            exclusions=["EXC-X"],
+        ),
     )
 
 
@@ -219,8 +304,20 @@ def test_overall_labels() -> None:
 
 
 def test_evidence_and_reason_on_verdicts() -> None:
-    node = Measurement(analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3)
-    f = fact("alt", "LAB", "lab", value_as_number=145.0, ref_high=40.0, unit="U/L", start=10, end=13, snippet="ALT 145 U/L")
+    node = Measurement(
+        analytes=[ConceptRef(system="LAB", code="alt")], comparator=">", uln_multiple=3
+    )
+    f = fact(
+        "alt",
+        "LAB",
+        "lab",
+        value_as_number=145.0,
+        ref_high=40.0,
+        unit="U/L",
+        start=10,
+        end=13,
+        snippet="ALT 145 U/L",
+    )
     v = Evaluator(CTX, [f]).evaluate(node)
     assert v.label == "met"
     assert "3.62 x ULN" in v.reason

@@ -10,12 +10,31 @@ from pydantic import ValidationError
 
 from criteria_models import Measurement, Protocol, protocol_json_schema
 
-REFERENCE = Path(__file__).resolve().parents[2] / "corpora/protocols/cd7_cart_autoimmune.criteria.json"
+REFERENCE = (
+    Path(__file__).resolve().parents[2] / "corpora/protocols/cd7_cart_autoimmune.criteria.json"
+)
 CANONICAL_IDS = {
-    "INC-IBD-DX", "INC-IBD-REFRACTORY", "INC-DM-DX", "INC-DM-REFRACTORY", "INC-AOSD-DX",
-    "INC-AOSD-REFRACTORY", "INC-RA-DX", "INC-RA-REFRACTORY", "INC-SURVIVAL", "INC-PREGNANCY-TEST",
-    "INC-CONSENT", "EXC-CNS", "EXC-CARDIAC", "EXC-PREGNANT", "EXC-INFECTION", "EXC-HBV-HCV",
-    "EXC-STEROIDS-4W", "EXC-GENE-THERAPY", "EXC-PROLIFERATION", "EXC-ORGAN", "EXC-UNCONTROLLED",
+    "INC-IBD-DX",
+    "INC-IBD-REFRACTORY",
+    "INC-DM-DX",
+    "INC-DM-REFRACTORY",
+    "INC-AOSD-DX",
+    "INC-AOSD-REFRACTORY",
+    "INC-RA-DX",
+    "INC-RA-REFRACTORY",
+    "INC-SURVIVAL",
+    "INC-PREGNANCY-TEST",
+    "INC-CONSENT",
+    "EXC-CNS",
+    "EXC-CARDIAC",
+    "EXC-PREGNANT",
+    "EXC-INFECTION",
+    "EXC-HBV-HCV",
+    "EXC-STEROIDS-4W",
+    "EXC-GENE-THERAPY",
+    "EXC-PROLIFERATION",
+    "EXC-ORGAN",
+    "EXC-UNCONTROLLED",
     "EXC-HIV",
 }
 

@@ -14,8 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from criteria_models.model import Protocol
 from pipeline.cli import app
@@ -30,10 +29,33 @@ SEED_DIR = SHARED / "eval" / "seed_trial"
 
 LABELS = {"met", "not_met", "unknown", "not_applicable"}
 FACTS_COLUMNS = [
-    "patient_id", "note_id", "note_date", "section", "sentence", "start", "end", "snippet",
-    "lexical_variant", "category", "code_system", "code", "preferred_name", "drug_classes",
-    "value_as_number", "unit", "ref_low", "ref_high", "uln_multiple", "event_date", "negated",
-    "historical", "hypothetical", "family", "uncertain", "term_exists", "term_temporal",
+    "patient_id",
+    "note_id",
+    "note_date",
+    "section",
+    "sentence",
+    "start",
+    "end",
+    "snippet",
+    "lexical_variant",
+    "category",
+    "code_system",
+    "code",
+    "preferred_name",
+    "drug_classes",
+    "value_as_number",
+    "unit",
+    "ref_low",
+    "ref_high",
+    "uln_multiple",
+    "event_date",
+    "negated",
+    "historical",
+    "hypothetical",
+    "family",
+    "uncertain",
+    "term_exists",
+    "term_temporal",
     "term_modifiers",
 ]
 
@@ -114,7 +136,14 @@ def match_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     partial = dict(sample[3], patient_id="PARTIAL-NOTE")
     partial["notes"] = [
         dict(n, note_id=f"PARTIAL-NOTE-N{i}") for i, n in enumerate(sample[3]["notes"], 1)
-    ] + [{"note_id": "PARTIAL-NOTE-EMPTY", "date": "2025-01-02", "type": "progress_note", "text": "   "}]
+    ] + [
+        {
+            "note_id": "PARTIAL-NOTE-EMPTY",
+            "date": "2025-01-02",
+            "type": "progress_note",
+            "text": "   ",
+        }
+    ]
     bad_date = dict(sample[4], patient_id="BAD-DATE", screening_date="12/01/2025")
     no_notes = dict(sample[5], patient_id="NO-NOTES", notes=[])
     lines = [
@@ -129,18 +158,33 @@ def match_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     patients = d / "patients.jsonl"
     patients.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = d / "out.jsonl"
-    res = _invoke(["match", "--criteria", str(REFERENCE_MODEL), "--patients", str(patients), "-o", str(out)])
+    res = _invoke(
+        ["match", "--criteria", str(REFERENCE_MODEL), "--patients", str(patients), "-o", str(out)]
+    )
     return {
-        "res": res, "patients": patients, "out": out, "lines": lines,
-        "good_ids": [p["patient_id"] for p in good], "inputs": {p["patient_id"]: p for p in [*good, partial]},
-        "line_of": {"PARTIAL-NOTE": 5, good[0]["patient_id"]: 1, good[1]["patient_id"]: 3, good[2]["patient_id"]: 7},
+        "res": res,
+        "patients": patients,
+        "out": out,
+        "lines": lines,
+        "good_ids": [p["patient_id"] for p in good],
+        "inputs": {p["patient_id"]: p for p in [*good, partial]},
+        "line_of": {
+            "PARTIAL-NOTE": 5,
+            good[0]["patient_id"]: 1,
+            good[1]["patient_id"]: 3,
+            good[2]["patient_id"]: 7,
+        },
     }
 
 
 def test_match_exit_and_output_patients(match_run: dict[str, Any]) -> None:
     assert match_run["res"].exit_code == 0, match_run["res"].output
     rows = _read_jsonl(match_run["out"])
-    assert [r["patient_id"] for r in rows] == [*match_run["good_ids"][:2], "PARTIAL-NOTE", match_run["good_ids"][2]]
+    assert [r["patient_id"] for r in rows] == [
+        *match_run["good_ids"][:2],
+        "PARTIAL-NOTE",
+        match_run["good_ids"][2],
+    ]
 
 
 def test_match_output_rows_follow_contract(match_run: dict[str, Any]) -> None:
@@ -178,20 +222,29 @@ def test_match_quarantine_file_lists_bad_records(match_run: dict[str, Any]) -> N
         assert q["record"] and q["reason"]
     by_record = {q["record"]: q for q in quarantine}
     assert "malformed JSON" in by_record["line 2"]["reason"]
-    assert "no notes" in by_record["line 4"]["reason"] and by_record["line 4"]["patient_id"] == "NO-NOTES"
-    assert by_record["line 6"]["patient_id"] == "BAD-DATE" and "12/01/2025" in by_record["line 6"]["reason"]
+    assert (
+        "no notes" in by_record["line 4"]["reason"]
+        and by_record["line 4"]["patient_id"] == "NO-NOTES"
+    )
+    assert (
+        by_record["line 6"]["patient_id"] == "BAD-DATE"
+        and "12/01/2025" in by_record["line 6"]["reason"]
+    )
     note_q = by_record["line 5 note " + str(len(match_run["inputs"]["PARTIAL-NOTE"]["notes"]))]
     assert note_q["note_id"] == "PARTIAL-NOTE-EMPTY" and "no text" in note_q["reason"]
     assert len(quarantine) == 4
     # the command says how many were quarantined
-    assert re.search(r"\b4 record\(s\) quarantined\b", match_run["res"].stderr), match_run["res"].stderr
+    stderr = match_run["res"].stderr
+    assert re.search(r"\b4 record\(s\) quarantined\b", stderr), stderr
 
 
 def test_match_accounts_for_every_input_line(match_run: dict[str, Any]) -> None:
     rows = _read_jsonl(match_run["out"])
     quarantine = _read_jsonl(match_run["out"].with_suffix(".quarantine.jsonl"))
     out_lines = {match_run["line_of"][r["patient_id"]] for r in rows}
-    q_lines = {int(m.group(1)) for q in quarantine if (m := re.fullmatch(r"line (\d+)", q["record"]))}
+    q_lines = {
+        int(m.group(1)) for q in quarantine if (m := re.fullmatch(r"line (\d+)", q["record"]))
+    }
     assert not out_lines & q_lines  # a record is either matched or quarantined, not both
     assert out_lines | q_lines == set(range(1, len(match_run["lines"]) + 1))
 
@@ -224,7 +277,11 @@ def test_run_prints_summary_line_per_patient(run_out: tuple[Result, Path]) -> No
     res, _ = run_out
     ids = [json.loads(ln)["patient_id"] for ln in _sample_lines()]
     assert len(ids) == len(set(ids)) > 0
-    table = [ln for ln in res.stdout.splitlines() if re.match(r"^\s*\d+\s+\S+\s+(eligible|excluded|needs_review|not_eligible)\s", ln)]
+    table = [
+        ln
+        for ln in res.stdout.splitlines()
+        if re.match(r"^\s*\d+\s+\S+\s+(eligible|excluded|needs_review|not_eligible)\s", ln)
+    ]
     assert len(table) == len(ids)
     assert sorted(ln.split()[1] for ln in table) == sorted(ids)
     assert [int(ln.split()[0]) for ln in table] == list(range(1, len(ids) + 1))
@@ -237,11 +294,17 @@ def test_run_prints_summary_line_per_patient(run_out: tuple[Result, Path]) -> No
 
 
 def test_eval_seed_meets_acceptance_floor() -> None:
-    assert (SEED_DIR / "gold.jsonl").is_file(), f"seed set missing: {SEED_DIR} (CI puts shared/ next to the repo)"
+    assert (SEED_DIR / "gold.jsonl").is_file(), (
+        f"seed set missing: {SEED_DIR} (CI puts shared/ next to the repo)"
+    )
     res = _invoke(["eval", "seed", "--json"])
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.stdout.strip().splitlines()[-1])
-    n_seed = sum(1 for ln in (SEED_DIR / "patients.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip())
+    n_seed = sum(
+        1
+        for ln in (SEED_DIR / "patients.jsonl").read_text(encoding="utf-8").splitlines()
+        if ln.strip()
+    )
     assert metrics["n_patients"] == n_seed
     assert metrics["criterion_acc"] >= 0.80, metrics["criterion_acc"]
     assert metrics["overall_acc"] >= 0.60, metrics["overall_acc"]
@@ -257,7 +320,9 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {
         "facts_res": _invoke(["extract", str(SAMPLE_PATIENTS), "-o", str(facts)]),
         "facts": facts,
-        "nlp_res": _invoke(["extract", str(SAMPLE_PATIENTS), "-o", str(nlp), "--format", "note_nlp"]),
+        "nlp_res": _invoke(
+            ["extract", str(SAMPLE_PATIENTS), "-o", str(nlp), "--format", "note_nlp"]
+        ),
         "nlp": nlp,
     }
 

@@ -110,8 +110,14 @@ def test_outcome_before_coordinated_drugs() -> None:
 
 
 def test_consent_statement_needs_affirmation() -> None:
-    signed = [f for f in facts("ICF: signed by patient 2025-04-07.") if f.code == "informed_consent_signed"]
-    declined = [f for f in facts("Patient declined to sign the ICF.") if f.code == "informed_consent_signed"]
+    signed = [
+        f
+        for f in facts("ICF: signed by patient 2025-04-07.")
+        if f.code == "informed_consent_signed"
+    ]
+    declined = [
+        f for f in facts("Patient declined to sign the ICF.") if f.code == "informed_consent_signed"
+    ]
     assert signed and not signed[0].negated and not signed[0].uncertain
     assert declined and declined[0].negated
 

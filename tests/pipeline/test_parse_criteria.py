@@ -30,7 +30,13 @@ def _round_trip(model: Protocol) -> Protocol:
 def test_structure_and_spans() -> None:
     model = parse_protocol(SIMPLE, trial_id="T1")
     assert [c.id for c in model.criteria] == [
-        "INC-01", "INC-02", "INC-03", "EXC-01", "EXC-02", "EXC-03", "EXC-04",
+        "INC-01",
+        "INC-02",
+        "INC-03",
+        "EXC-01",
+        "EXC-02",
+        "EXC-03",
+        "EXC-04",
     ]
     for c in model.criteria:
         assert c.span is not None and SIMPLE[c.span.start : c.span.end] == c.text
@@ -93,7 +99,10 @@ Exclusion Criteria:
         "Critères d'inclusion : patients âgés de plus de 18 ans atteints de polyarthrite",
         "no headers at all; just a sentence about diabetes mellitus",
         "\x00\x01 binary \xff junk",
-        ("Inclusion Criteria:\n" + "- Diagnosed with type 2 diabetes mellitus and HbA1c > 7%\n" * 1500),
+        (
+            "Inclusion Criteria:\n"
+            + "- Diagnosed with type 2 diabetes mellitus and HbA1c > 7%\n" * 1500
+        ),
     ],
 )
 def test_odd_input_gives_a_valid_model(text: str) -> None:

@@ -34,7 +34,8 @@ def protocol() -> Protocol:
 def batch(
     tmp_path_factory: pytest.TempPathFactory, protocol: Protocol
 ) -> tuple[list[Patient], list[PatientFact], list[PatientResult]]:
-    lines = [ln for ln in SAMPLE_PATIENTS.read_text(encoding="utf-8").splitlines() if ln.strip()][:2]
+    all_lines = SAMPLE_PATIENTS.read_text(encoding="utf-8").splitlines()
+    lines = [ln for ln in all_lines if ln.strip()][:2]
     path = tmp_path_factory.mktemp("store") / "two.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     read = read_patients_jsonl(path)
@@ -67,7 +68,9 @@ def test_write_store_is_idempotent(
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        names = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
     finally:
         con.close()
     assert set(TABLES) <= names, set(TABLES) - names
@@ -128,8 +131,11 @@ def test_report_escapes_note_markup_and_highlights(protocol: Protocol) -> None:
     a, b = text.index(SCRIPT), text.index(IMG) + len(IMG)
     spans = [
         (e.start, e.end)
-        for r in results if r.patient_id == hostile.patient_id
-        for v in r.criteria.values() for e in v.evidence if e.note_id == hostile.notes[0].note_id
+        for r in results
+        if r.patient_id == hostile.patient_id
+        for v in r.criteria.values()
+        for e in v.evidence
+        if e.note_id == hostile.notes[0].note_id
     ]
     assert any(s - 120 < b and e + 120 > a for s, e in spans), spans
 
