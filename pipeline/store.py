@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,19 @@ _TABLES = {
     "runs": "run_id VARCHAR, started_at TIMESTAMP, command VARCHAR, versions VARCHAR, "
     "parameters VARCHAR, counts VARCHAR, timings VARCHAR",
 }
+
+
+def _facts_ddl() -> str:
+    """Typed columns of the facts table, from the PatientFact record (one source of truth)."""
+    types = {
+        "int": "INTEGER",
+        "float | None": "DOUBLE",
+        "bool": "BOOLEAN",
+        "dt.date | None": "DATE",
+    }
+    columns = [f'"{f.name}" {types.get(str(f.type), "VARCHAR")}' for f in fields(PatientFact)]
+    columns += ['"term_exists" BOOLEAN', '"term_temporal" VARCHAR']
+    return ", ".join(columns)
 
 
 def facts_frame(facts: Sequence[PatientFact]) -> pd.DataFrame:
@@ -85,18 +99,13 @@ def write_store(
                 for n in p.notes
             ],
         )
-        frame = facts_frame(facts)  # noqa: F841  (read by DuckDB by name)
-        con.execute("DROP TABLE IF EXISTS facts_new")
-        con.execute("CREATE TABLE facts_new AS SELECT * FROM frame")
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'facts'"
-        ).fetchone()
-        if exists and exists[0]:
-            con.execute("DELETE FROM facts WHERE patient_id IN (SELECT patient_id FROM batch_ids)")
-            con.execute("INSERT INTO facts BY NAME SELECT * FROM facts_new")
-            con.execute("DROP TABLE facts_new")
-        else:
-            con.execute("ALTER TABLE facts_new RENAME TO facts")
+        con.execute(f"CREATE TABLE IF NOT EXISTS facts ({_facts_ddl()})")
+        con.execute("DELETE FROM facts WHERE patient_id IN (SELECT patient_id FROM batch_ids)")
+        frame = facts_frame(facts)
+        if not frame.empty:
+            con.register("facts_frame", frame)
+            con.execute("INSERT INTO facts BY NAME SELECT * FROM facts_frame")
+            con.unregister("facts_frame")
         verdict_rows, evidence_rows, overall_rows = [], [], []
         for r in results:
             overall_rows.append((run_id, r.patient_id, r.trial_id, r.overall, r.cohort, r.score))

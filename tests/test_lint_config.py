@@ -17,7 +17,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_ruff_rejects_an_unused_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import os\n\n\nVALUE = 1\n")
-    result = _run([str(BIN / "ruff"), "check", "--config", str(ROOT / "pyproject.toml"), str(probe)], tmp_path)
+    result = _run(
+        [str(BIN / "ruff"), "check", "--config", str(ROOT / "pyproject.toml"), str(probe)], tmp_path
+    )
     assert result.returncode != 0
     assert "F401" in result.stdout
 

@@ -103,6 +103,19 @@ def test_write_store_is_idempotent(
     assert counts_json is not None and json.loads(counts_json[0]) == {"patients": 2}
 
 
+def test_write_store_after_a_batch_without_facts(
+    tmp_path: Path,
+    protocol: Protocol,
+    batch: tuple[list[Patient], list[PatientFact], list[PatientResult]],
+) -> None:
+    patients, facts, results = batch
+    db = tmp_path / "elig.duckdb"
+    first = patients[:1]
+    write_store(db, first, [], list(match_patients(protocol, first, [])), [], {"command": "a"})
+    write_store(db, patients, facts, results, [], {"command": "b"})
+    assert _counts(db)["facts"] == len(facts)
+
+
 # --------------------------------------------------------------------------- report
 
 SCRIPT = "<script>alert(1)</script>"
