@@ -87,38 +87,6 @@ def schema() -> None:
 
 
 @app.command()
-def parse(
-    protocol: Annotated[Path | None, typer.Argument(help="Protocol text file")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output")] = Path("criteria.json"),
-    trial_id: Annotated[str | None, typer.Option(help="Trial id (default: file stem)")] = None,
-) -> None:
-    """Parse protocol eligibility text into a criteria model (JSON)."""
-    from pipeline.parse_criteria import parse_protocol
-
-    if protocol is None:
-        raise _fail("give a PROTOCOL text file")
-    if not protocol.is_file():
-        raise _fail(f"E-IO-001 {protocol}: file not found")
-    try:
-        text = protocol.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _fail(f"E-IO-003 {protocol}: not UTF-8 text") from None
-    model = parse_protocol(
-        text,
-        trial_id=trial_id or protocol.stem,
-        title=text.strip().splitlines()[0][:200] if text.strip() else None,
-    )
-    output.write_text(model.model_dump_json(indent=1, exclude_none=True) + "\n", encoding="utf-8")
-    computable = sum(c.computable for c in model.criteria)
-    typer.echo(
-        f"{len(model.criteria)} criteria ({computable} computable), {len(model.rule.cohorts)} cohort(s) -> {output}",
-        err=True,
-    )
-    for w in model.warnings:
-        typer.echo(f"warning: {w}", err=True)
-
-
-@app.command()
 def extract(
     patients: Annotated[Path, typer.Argument(help="Patients JSONL")],
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("facts.parquet"),
@@ -304,6 +272,12 @@ def eval_seed(
         output.write_text(json.dumps(rep.to_json(), indent=1) + "\n")
     if as_json:
         typer.echo(json.dumps(rep.to_json()))
+
+
+# Commands of each area live in their own module and register on `app` / `eval_app`.
+from pipeline import cli_assertion, cli_batch, cli_bench, cli_judge, cli_review  # noqa: E402
+
+_COMMAND_MODULES = (cli_assertion, cli_batch, cli_bench, cli_judge, cli_review)
 
 
 def main() -> None:
