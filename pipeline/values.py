@@ -64,6 +64,11 @@ _ULN_STATED = re.compile(
 )
 
 
+_ULN_RIGHT_AFTER = re.compile(
+    r"\s*(?:x|×|times|-?fold)\s*(?:the\s+)?(?:ULN|upper\s+limit(?:\s+of\s+normal)?)", re.IGNORECASE
+)
+
+
 class LabValue(NamedTuple):
     value: float | None = None
     comparator: str | None = None
@@ -109,6 +114,10 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
         return None
     if unit is None and after[m.end(2) : m.end(2) + 1] in {"/", "-"}:
         return None  # part of a ratio or range we do not understand ("3/28")
+    stated = _ULN_RIGHT_AFTER.match(after, m.end(2))
+    if stated:
+        # "ALT about 4.7x ULN": a multiple of the upper limit, not a value in the lab's unit.
+        return LabValue(uln_multiple=to_number(m[2]), end=stated.end())
     comparator = m[1]
     if comparator:
         comparator = _COMPARATOR_MAP.get(re.sub(r"\s+", " ", comparator.lower()), comparator)

@@ -70,3 +70,8 @@ def test_range_with_unit_is_an_upper_bound() -> None:
 def test_words_as_comparators() -> None:
     v = read_quantity(" well beyond 12 weeks", ["weeks"], False)
     assert v is not None and (v.comparator, v.value) == (">", 12.0)
+
+
+def test_multiple_of_uln_is_not_a_value() -> None:
+    v = read_quantity(" about 4.7x ULN", ["U/L"], True)
+    assert v is not None and v.value is None and v.uln_multiple == 4.7
