@@ -123,7 +123,17 @@ def _write_frame(frame: Any, output: Path) -> None:
     elif suffix == ".jsonl":
         frame.to_json(output, orient="records", lines=True, date_format="iso")
     else:
-        frame.to_parquet(output, index=False)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from criteria_models.facts import FACT_COLUMNS_VERSION
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        metadata = {
+            **(table.schema.metadata or {}),
+            b"elig.facts_version": FACT_COLUMNS_VERSION.encode(),
+        }
+        pq.write_table(table.replace_schema_metadata(metadata), output)
 
 
 def _match(criteria: Path, patients: Path) -> tuple[Any, Any, list[Any], list[Any]]:
