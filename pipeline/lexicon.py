@@ -111,6 +111,32 @@ class StatementFile(ResourceFile):
     rules: list[StatementRule]
 
 
+class ContextRuleEntry(_Strict):
+    """A medspaCy ConText rule as stored in context_rules.json (medspaCy's own keys)."""
+
+    literal: str
+    category: Literal[
+        "NEGATED_EXISTENCE",
+        "POSSIBLE_EXISTENCE",
+        "HISTORICAL",
+        "HYPOTHETICAL",
+        "FAMILY",
+        "PSEUDO",
+        "TERMINATE",
+    ]
+    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
+    pattern: list[dict[str, object]] | None = None
+    allowed_types: list[str] | None = None
+    max_scope: int | None = Field(default=None, ge=1)
+
+
+class ContextRuleFile(ResourceFile):
+    remove_default: list[str] = Field(
+        default_factory=list, description="Literals of medspaCy default rules to drop"
+    )
+    context_rules: list[ContextRuleEntry]
+
+
 def _read(name: str) -> str:
     return resources.files("pipeline.resources").joinpath(name).read_text(encoding="utf-8")
 
@@ -139,3 +165,8 @@ def load_labs() -> LabFile:
 @cache
 def load_statement_rules() -> StatementFile:
     return StatementFile.model_validate(json.loads(_read("statement_rules.json")))
+
+
+@cache
+def load_context_rules() -> ContextRuleFile:
+    return ContextRuleFile.model_validate(json.loads(_read("context_rules.json")))

@@ -881,3 +881,18 @@ def test_molar_conversion_analytes_exist(labs):
     # criteria_models/units.py keys its mg/dL <-> umol/L factors by these LAB codes.
     codes = {lab.code for lab in labs.labs}
     assert {"creatinine", "bilirubin_total", "bilirubin_direct", "glucose"} <= codes
+
+
+def test_context_rules_file_is_valid_and_rejects_unknown_keys() -> None:
+    import json
+
+    import pydantic
+
+    from pipeline.lexicon import ContextRuleFile, load_context_rules
+
+    rules = load_context_rules()
+    assert len(rules.context_rules) > 50
+    raw = json.loads(json.dumps(rules.model_dump(exclude_none=True)))
+    raw["context_rules"][0]["colour"] = "red"
+    with pytest.raises(pydantic.ValidationError):
+        ContextRuleFile.model_validate(raw)
