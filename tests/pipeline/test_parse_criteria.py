@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from criteria_models import Protocol
 from criteria_models.model import AllOf, Condition, Demographic, Measurement, Medication
-from pipeline.parse_criteria import parse_protocol
+from pipeline.parse_criteria import criterion_requirement, parse_protocol
 
 SIMPLE = """Eligibility Criteria
 Inclusion Criteria:
@@ -106,6 +108,163 @@ Exclusion Criteria:
     ],
 )
 def test_odd_input_gives_a_valid_model(text: str) -> None:
+    model = parse_protocol(text)
+    assert _round_trip(model) == model
+    for c in model.criteria:
+        assert c.span is not None and text[c.span.start : c.span.end] == c.text
+
+
+# -- structure in other layouts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "n_inc", "n_exc"),
+    [
+        (
+            "Key Inclusion Criteria:\n- Age >= 18 years\n- Asthma\nKey Exclusion Criteria:\n- HIV\n",
+            2,
+            1,
+        ),
+        ("INCLUSION: age over 18 years\nEXCLUSION: pregnancy\n", 1, 1),
+        (
+            "Inclusion Criteria: - Asthma - Age 18 - 75 years\nExclusion Criteria: - HIV infection\n",
+            2,
+            1,
+        ),
+        (
+            "Patients must meet all of the following:\n1. Asthma\n2. Age 18-65 years\n"
+            "Subjects with any of the following conditions were not eligible:\n1. HIV\n2. Pregnancy\n",
+            2,
+            2,
+        ),
+        (
+            "inclusion criteria: \n\n Age 18 - 75 years. Ischemic chest pain at rest.\n\n"
+            "Exclusion Criteria:\n\n Pregnancy \n\n",
+            2,
+            1,
+        ),
+    ],
+)
+def test_headers_in_other_layouts(text: str, n_inc: int, n_exc: int) -> None:
+    model = parse_protocol(text)
+    kinds = [c.kind for c in model.criteria]
+    assert kinds.count("inclusion") == n_inc and kinds.count("exclusion") == n_exc
+    for c in model.criteria:
+        assert c.span is not None and text[c.span.start : c.span.end] == c.text
+
+
+def test_nested_items_keep_their_heading() -> None:
+    text = (
+        "Inclusion Criteria:\n"
+        "  -  Adequate organ function defined as:\n"
+        "       1. ANC >= 1.5 x10^9/L\n"
+        "       2. Platelets >= 100 x10^9/L\n"
+        "  -  ECOG 0-1\n"
+        "Exclusion Criteria:\n  -  HIV infection\n"
+    )
+    model = parse_protocol(text)
+    groups = {c.text: c.group for c in model.criteria}
+    assert groups["ANC >= 1.5 x10^9/L"] == "Adequate organ function defined as"
+    assert groups["ECOG 0-1"] is None
+    ecog = model.criteria[2].requirement
+    assert isinstance(ecog, Measurement) and ecog.comparator == "<=" and ecog.value == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("QTc > 470 ms", "exclusion", {"type": "measurement", "value": 470.0, "unit": "ms"}),
+        ("ECOG performance status of 0 or 1", "inclusion", {"comparator": "<=", "value": 1.0}),
+        ("Female, aged 18 to 45 years", "inclusion", {"attribute": "sex", "value": "F"}),
+        ("Age >= 18 and <= 65 years", "inclusion", {"type": "all_of"}),
+        ("Creatinine > 2.5 mg/dl", "exclusion", {"value": 2.5, "comparator": ">"}),
+        ("Older adults (≥ 65 years)", "inclusion", {"attribute": "age", "value": 65.0}),
+        ("> 25 years", "inclusion", {"comparator": ">", "value": 25.0}),
+        ("ASA physical status I-III", "inclusion", {"comparator": "<=", "value": 3.0}),
+    ],
+)
+def test_criterion_requirement_values(text: str, kind: str, expected: dict[str, object]) -> None:
+    requirement, _ = criterion_requirement(text, kind)
+    assert requirement is not None
+    dumped = requirement.model_dump_json()
+    for key, value in expected.items():
+        assert f'"{key}":{json.dumps(value)}' in dumped.replace(", ", ",").replace(": ", ":")
+
+
+def test_exception_and_window_anchor() -> None:
+    requirement, category = criterion_requirement(
+        "Active infection other than urinary tract infection within the past 2 weeks before "
+        "randomization",
+        "exclusion",
+    )
+    assert isinstance(requirement, Condition) and category == "condition"
+    assert requirement.exceptions and "active" in requirement.qualifiers
+    assert requirement.window is not None and requirement.window.max_days_before == 14
+    assert "randomization" in (requirement.window.text or "")
+
+
+def test_women_of_childbearing_potential_is_applicability() -> None:
+    model = parse_protocol(
+        "Inclusion Criteria:\n- Women of childbearing potential must agree to use contraception\n"
+    )
+    c = model.criteria[0]
+    assert c.applicability is not None and c.category == "pregnancy"
+    assert '"value":"F"' in c.applicability.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Signed written informed consent", "consent"),
+        ("Able to comply with the study visits", "compliance"),
+        ("Participation in another interventional clinical trial", "study_participation"),
+        ("English speaker", "language"),
+        ("Patient under guardianship or deprived of liberty", "legal_status"),
+    ],
+)
+def test_non_computable_categories(text: str, category: str) -> None:
+    requirement, found = criterion_requirement(text, "inclusion")
+    assert found == category
+    # consent is judged from documentation in notes ("informed consent signed"); the others not
+    assert (requirement is None) == (category != "consent")
+
+
+def test_html_fragment_is_read_as_lines() -> None:
+    text = "<p>Inclusion Criteria:</p><ul><li>Asthma</li><li>Age &gt;= 18 years</li></ul>"
+    model = parse_protocol(text)
+    assert [c.text for c in model.criteria] == ["Asthma", "Age &gt;= 18 years"]
+    age = model.criteria[1].requirement
+    assert isinstance(age, Demographic) and age.value == 18
+    assert any("HTML" in w for w in model.warnings)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "Inclusion Criteria:",
+                    "Exclusion Criteria:",
+                    "- ",
+                    "1. ",
+                    "  a) ",
+                    "\n",
+                    "<li>",
+                    "ALT > 3 x ULN",
+                    "any of the above 2 entry criteria",
+                    "Heading:",
+                    "within 4 weeks",
+                    "asthma",
+                ]
+            ),
+            st.text(max_size=20),
+        ),
+        max_size=25,
+    )
+)
+def test_fuzz_parse_protocol_never_crashes(pieces: list[str]) -> None:
+    text = "".join(pieces)
     model = parse_protocol(text)
     assert _round_trip(model) == model
     for c in model.criteria:
