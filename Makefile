@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	@# best effort: Debian chromium for the report browser test (which fails loudly without it)
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) || echo "warning: chromium not installed; tests/pipeline/test_report_browser.py will fail"
 	touch $(STAMP)
 
 run: $(STAMP)

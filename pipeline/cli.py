@@ -33,10 +33,22 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read_patients(path: Path) -> Any:
+def _read_patients(path: Path, person: Path | None = None, screening_date: Any = None) -> Any:
+    """Patients JSONL, or an OMOP NOTE table (.csv/.parquet) or database (.duckdb).
+
+    For a NOTE file, PERSON (sex, birth date) is ``person`` if given, else a sibling file named
+    person.csv / person.parquet, else (for .duckdb) the database's own person table. The
+    screening date is ``screening_date`` if given, else each patient's latest note date.
+    """
+    from pipeline.omop_io import is_omop_input, read_omop_notes
     from pipeline.patients_io import InputError, read_patients_jsonl
 
     try:
+        if is_omop_input(path):
+            if person is None and path.suffix.lower() not in (".duckdb", ".db"):
+                siblings = [path.with_name(f"person{s}") for s in (".csv", ".parquet")]
+                person = next((s for s in siblings if s.is_file()), None)
+            return read_omop_notes(path, person, screening_date)
         return read_patients_jsonl(path)
     except InputError as e:
         raise _fail(str(e)) from None
@@ -92,12 +104,16 @@ def extract(
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("facts.parquet"),
     format: Annotated[str, typer.Option("--format", help="facts | note_nlp")] = "facts",
     quarantine: Annotated[Path | None, typer.Option(help="Quarantine JSONL")] = None,
+    person: Annotated[Path | None, typer.Option(help="OMOP PERSON table for NOTE input")] = None,
+    screening_date: Annotated[
+        str | None, typer.Option(help="Screening date YYYY-MM-DD for OMOP NOTE input")
+    ] = None,
 ) -> None:
     """Extract facts from patients' notes into Parquet (or CSV/JSONL by extension)."""
     from pipeline.match import extract_facts
     from pipeline.store import facts_frame
 
-    read = _read_patients(patients)
+    read = _read_patients(patients, person, _screening(screening_date))
     t0 = time.perf_counter()
     facts = extract_facts(read.patients)
     frame = facts_frame(facts)
@@ -136,11 +152,22 @@ def _write_frame(frame: Any, output: Path) -> None:
         pq.write_table(table.replace_schema_metadata(metadata), output)
 
 
-def _match(criteria: Path, patients: Path) -> tuple[Any, Any, list[Any], list[Any]]:
+def _screening(value: str | None) -> Any:
+    from pipeline.patients_io import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as e:
+        raise _fail(f"--screening-date: {e}") from None
+
+
+def _match(
+    criteria: Path, patients: Path, person: Path | None = None, screening_date: Any = None
+) -> tuple[Any, Any, list[Any], list[Any]]:
     from pipeline.match import extract_facts, match_patients
 
     protocol = _load_protocol(criteria)
-    read = _read_patients(patients)
+    read = _read_patients(patients, person, screening_date)
     facts = extract_facts(read.patients)
     results = list(match_patients(protocol, read.patients, facts))
     return protocol, read, facts, results
@@ -154,12 +181,16 @@ def match(
     db: Annotated[Path | None, typer.Option(help="Also write a DuckDB database")] = None,
     report: Annotated[Path | None, typer.Option(help="Also write an HTML report")] = None,
     quarantine: Annotated[Path | None, typer.Option(help="Quarantine JSONL")] = None,
+    person: Annotated[Path | None, typer.Option(help="OMOP PERSON table for NOTE input")] = None,
+    screening_date: Annotated[
+        str | None, typer.Option(help="Screening date YYYY-MM-DD for OMOP NOTE input")
+    ] = None,
 ) -> None:
     """Evaluate patients against a criteria model: one verdict JSON per patient."""
     from pipeline.match import write_results
 
     t0 = time.perf_counter()
-    protocol, read, facts, results = _match(criteria, patients)
+    protocol, read, facts, results = _match(criteria, patients, person, _screening(screening_date))
     write_results(results, output)
     if db is not None:
         from pipeline.store import write_store
