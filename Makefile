@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean browser
 
 venv: $(STAMP)
 
@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
-	@# best effort: Debian chromium for the report browser test (which fails loudly without it)
-	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium) || echo "warning: chromium not installed; tests/pipeline/test_report_browser.py will fail"
 	touch $(STAMP)
+
+# Best effort: Debian's chromium for the report browser test (which fails loudly without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) || echo "warning: chromium not installed; tests/pipeline/test_report_browser.py will fail"
 
 run: $(STAMP)
 	$(VENV)/bin/elig run --out out
@@ -24,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check pipeline criteria_models tests
 	$(VENV)/bin/mypy pipeline criteria_models
 
-test: $(STAMP) lint
+test: $(STAMP) browser lint
 	$(PY) -m pytest
 
 clean:
