@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 
+import numpy
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -136,18 +138,54 @@ def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> str | None
     return best[1] if best else None
 
 
+def sentence_char_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """(start_char, end_char) of each of ``doc.sents``, read from the token arrays.
+
+    Same boundaries as iterating ``doc.sents`` (a sentence starts at token 0 and at every token
+    whose SENT_START is 1), without building a Span per sentence.
+    """
+    n = len(doc)
+    if n == 0:
+        return []
+    if not doc.has_annotation("SENT_START"):
+        return [(s.start_char, s.end_char) for s in doc.sents]
+    attrs = doc.to_array([SENT_START, IDX, LENGTH]).astype("int64")
+    starts = [0, *(numpy.flatnonzero(attrs[1:, 0] == 1) + 1).tolist()]
+    ends = [*starts[1:], n]
+    idx = attrs[:, 1].tolist()
+    token_end = (attrs[:, 1] + attrs[:, 2]).tolist()
+    return [(idx[a], token_end[b - 1]) for a, b in zip(starts, ends, strict=True)]
+
+
 class _NoteContext:
-    """Per-note lookups shared by all mentions of one doc."""
+    """Per-note lookups shared by all mentions of one doc.
+
+    Entity neighbours are found by bisection over start/end offsets (doc.ents are sorted and never
+    overlap), per label where the question is about one label: scanning every entity for every
+    mention made long notes quadratic.
+    """
 
     def __init__(self, doc: Doc, note_date: dt.date | None) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = doc.text  # built from the tokens on each access: read it once
         self.note_date = note_date
-        self.dates: list[DateMention] = find_dates(doc.text, note_date)
+        self.dates: list[DateMention] = find_dates(self.text, note_date)
         self.date_starts = [d.start for d in self.dates]
         self.ents = list(doc.ents)
-        self.sent_starts = [s.start_char for s in doc.sents]
-        self.sent_bounds = [(s.start_char, s.end_char) for s in doc.sents]
+        self.sent_bounds = sentence_char_bounds(doc)
+        self.sent_starts = [start for start, _ in self.sent_bounds]
+        self.ent_starts = [e.start_char for e in self.ents]
+        self.ent_ends = [e.end_char for e in self.ents]
+        self.ent_labels = [e.label_ for e in self.ents]
+        self.ent_keys = [e.kb_id_ for e in self.ents]
+        self.ent_by_start = dict(zip(self.ent_starts, self.ents, strict=True))
+        self.label_starts: dict[str, list[int]] = {}
+        self.label_ends: dict[str, list[int]] = {}
+        self.label_ents: dict[str, list[Span]] = {}
+        for e, label in zip(self.ents, self.ent_labels, strict=True):
+            self.label_starts.setdefault(label, []).append(e.start_char)
+            self.label_ends.setdefault(label, []).append(e.end_char)
+            self.label_ents.setdefault(label, []).append(e)
 
     def sentence_of(self, char: int) -> tuple[int, int, int]:
         i = max(0, bisect.bisect_right(self.sent_starts, char) - 1)
@@ -165,19 +203,30 @@ class _NoteContext:
     def next_ent_start(
         self, ent: Span, same_label: bool, limit: int, skip_key: str | None = None
     ) -> int:
-        for other in self.ents:
-            if other.start_char < ent.end_char or (skip_key and other.kb_id_ == skip_key):
+        """Start of the first entity starting at or after ``ent``'s end (capped at ``limit``)."""
+        if same_label and not skip_key:
+            starts = self.label_starts.get(ent.label_, [])
+            i = bisect.bisect_left(starts, ent.end_char)
+            return min(starts[i], limit) if i < len(starts) else limit
+        label = ent.label_
+        for i in range(bisect.bisect_left(self.ent_starts, ent.end_char), len(self.ents)):
+            if skip_key and self.ent_keys[i] == skip_key:
                 continue
-            if not same_label or other.label_ == ent.label_:
-                return min(other.start_char, limit)
+            if not same_label or self.ent_labels[i] == label:
+                return min(self.ent_starts[i], limit)
         return limit
 
     def prev_ent_end(self, ent: Span, same_label: bool, floor: int) -> int:
-        best = floor
-        for other in self.ents:
-            if other.end_char <= ent.start_char and (not same_label or other.label_ == ent.label_):
-                best = max(best, other.end_char)
-        return best
+        """End of the last entity ending at or before ``ent``'s start (at least ``floor``)."""
+        ends = self.label_ends.get(ent.label_, []) if same_label else self.ent_ends
+        i = bisect.bisect_right(ends, ent.start_char)
+        return max(floor, ends[i - 1]) if i else floor
+
+    def ents_ending_between(self, label: str, low: int, high: int) -> list[Span]:
+        """Entities of ``label`` with ``low <= end_char <= high``, in doc order."""
+        ends = self.label_ends.get(label, [])
+        i, j = bisect.bisect_left(ends, low), bisect.bisect_right(ends, high)
+        return self.label_ents[label][i:j] if i < j else []
 
 
 _CHAIN_SEP = re.compile(r"\s*(?:/|,|&|\band\b|\bor\b)\s*", re.I)
@@ -191,7 +240,7 @@ _RESULT_FILLER = re.compile(
 def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
     """End of a coordinated list starting at ``ent`` ("HBsAg/anti-HBc/HCV Ab/HIV negative")."""
     pos = ent.end_char
-    starts = {e.start_char: e for e in ctx.ents}
+    starts = ctx.ent_by_start
     while pos < limit:
         sep = _CHAIN_SEP.match(ctx.text, pos, limit)
         if not sep or sep.end() == pos:
@@ -262,9 +311,7 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     # Walk back over coordinated drug mentions to the clause that governs them.
     floor = s_start
     cursor = ent.start_char
-    drugs_before = [
-        e for e in ctx.ents if e.label_ == "drug" and s_start <= e.end_char <= ent.start_char
-    ]
+    drugs_before = ctx.ents_ending_between("drug", s_start, ent.start_char)
     for other in reversed(drugs_before):
         if _COORDINATION.match(ctx.text[other.end_char : cursor]):
             cursor = other.start_char

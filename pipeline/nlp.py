@@ -19,6 +19,7 @@ from spacy.language import Language
 
 import pipeline.components.concept_matcher
 import pipeline.components.sentences
+from pipeline.components.context_scope import scope_context_to_target_sentences
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def build_nlp() -> Language:
     )
     sectionizer.add([SectionRule(literal, category) for literal, category in section_rules()])
     context.add(context_rules())
+    # ConText's token patterns run only on sentences holding a concept (same modifiers, less time).
+    scope_context_to_target_sentences(context)
     return nlp
 
 
