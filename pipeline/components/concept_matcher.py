@@ -5,6 +5,7 @@ matched only in their exact case to avoid "cd" in "cd /tmp"-like noise. Overlaps
 span, so "rheumatoid arthritis" wins over "arthritis".
 """
 
+import re
 from typing import Any
 
 from spacy.language import Language
@@ -15,22 +16,54 @@ from spacy.util import filter_spans
 from pipeline.concepts import ConceptIndex, concept_index
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+
+
+class PatternMaker:
+    """Pattern docs for lexicon terms, built without the tokenizer where that gives the same tokens.
+
+    Loading tens of thousands of terms is dominated by tokenizing them. A term of plain words
+    separated by single spaces tokenizes to exactly those words unless one of them is a tokenizer
+    special case ("cannot" -> "can", "not"), so such terms become Docs from their words directly;
+    every other term goes through the tokenizer.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        self.vocab = nlp.vocab
+        self.tokenizer: Any = nlp.tokenizer
+        self.special = {k.lower() for k in getattr(nlp.tokenizer, "rules", {}) or {}}
+
+    def docs(self, terms: list[str]) -> list[Doc]:
+        out: list[Doc | None] = []
+        slow: list[tuple[int, str]] = []
+        for term in terms:
+            words = term.split(" ")
+            if _PLAIN.fullmatch(term) and not any(w.lower() in self.special for w in words):
+                out.append(Doc(self.vocab, words=words))
+            else:
+                slow.append((len(out), term))
+                out.append(None)
+        for (i, _), doc in zip(slow, self.tokenizer.pipe([t for _, t in slow]), strict=True):
+            out[i] = doc
+        return [d for d in out if d is not None]
+
+
 class ConceptMatcher:
     def __init__(self, nlp: Language, index: ConceptIndex) -> None:
         self.index = index
-        tokenizer: Any = nlp.tokenizer
+        maker = PatternMaker(nlp)
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         by_key: dict[str, list[str]] = {}
         for term, key in index.terms.items():
             by_key.setdefault(key, []).append(term)
         for key, names in by_key.items():
-            self.lower.add(key, list(tokenizer.pipe(names)))
+            self.lower.add(key, maker.docs(names))
         by_key_exact: dict[str, list[str]] = {}
         for term, key in index.exact_terms.items():
             by_key_exact.setdefault(key, []).append(term)
         for key, names in by_key_exact.items():
-            self.exact.add(key, list(tokenizer.pipe(names)))
+            self.exact.add(key, maker.docs(names))
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[Span] = []

@@ -145,3 +145,14 @@ def test_two_processes_give_the_same_facts_in_order() -> None:
     serial = list(extract_note_facts(get_nlp(), notes))
     parallel = list(extract_note_facts_parallel(notes, n_process=2, chunk_size=1))
     assert serial and parallel == serial
+
+
+def test_pattern_maker_tokenizes_like_the_tokenizer() -> None:
+    import spacy
+
+    from pipeline.components.concept_matcher import PatternMaker
+
+    nlp = spacy.blank("en")
+    terms = ["heart failure", "cannot walk", "anti-TNF", "Crohn's disease", "HIV 1", "B/C"]
+    made = [[t.text for t in d] for d in PatternMaker(nlp).docs(terms)]
+    assert made == [[t.text for t in nlp.tokenizer(term)] for term in terms]
