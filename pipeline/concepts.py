@@ -9,7 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from pipeline.lexicon import load_concepts, load_drugs, load_labs
+from pipeline.lexicon import (
+    load_concepts,
+    load_drugs,
+    load_labs,
+    load_vocab_drugs,
+    load_vocab_icd10cm,
+)
 
 
 class ConceptRecord(NamedTuple):
@@ -43,6 +49,16 @@ def _class_closure(classes: list[str], parents: dict[str, list[str]]) -> tuple[s
 
 @lru_cache(maxsize=1)
 def concept_index() -> ConceptIndex:
+    """The shared index: curated lexicons plus the generated extended vocabulary."""
+    return build_concept_index(extended=True)
+
+
+def build_concept_index(extended: bool = True) -> ConceptIndex:
+    """Curated lexicons first, then (if ``extended``) the generated vocab_*.json files.
+
+    A term keeps its first owner, so a curated term is never taken over by an extended one; an
+    extended ICD-10-CM code that is already a curated concept adds its terms to that concept.
+    """
     records: dict[str, ConceptRecord] = {}
     terms: dict[str, str] = {}
     exact: dict[str, str] = {}
@@ -94,7 +110,27 @@ def concept_index() -> ConceptIndex:
         key = f"LAB:{lab.code}"
         rec = ConceptRecord(key, "LAB", lab.code, lab.name, "lab")
         put(rec, [lab.name, *lab.terms], lab.case_sensitive_terms)
+    if extended:
+        _add_extended(records, terms)
     return ConceptIndex(records, terms, exact)
+
+
+def _add_extended(records: dict[str, ConceptRecord], terms: dict[str, str]) -> None:
+    """Register the extended vocabulary without overriding any curated record or term."""
+    for c in load_vocab_icd10cm().concepts:
+        key = f"ICD10CM:{c.code}"
+        if key not in records:
+            records[key] = ConceptRecord(key, "ICD10CM", c.code, c.preferred_name, c.category)
+        for name in c.terms:
+            terms.setdefault(name.lower(), key)
+    vocab = load_vocab_drugs()
+    for d in vocab.drugs:
+        key = f"DRUG:{d.name}"
+        if key in records:
+            continue  # a curated drug owns its name and classes
+        records[key] = ConceptRecord(key, "DRUG", d.name, d.name, "drug", (vocab.drug_class,))
+        for name in [d.name, *d.terms]:
+            terms.setdefault(name.lower(), key)
 
 
 @lru_cache(maxsize=1)

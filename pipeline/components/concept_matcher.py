@@ -15,7 +15,6 @@ from spacy.util import filter_spans
 
 from pipeline.concepts import ConceptIndex, concept_index
 
-
 _PLAIN = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
 
 

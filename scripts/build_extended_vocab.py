@@ -1,0 +1,341 @@
+"""Generate the extended vocabulary: pipeline/resources/vocab_icd10cm.json and vocab_drugs.json.
+
+Why: the curated lexicons (concepts.json, drugs.json, labs.json) are precise but small; general
+trial criteria name thousands of conditions and drugs they do not know. This script derives a
+broad, conservative second layer from two pip packages, filtered so that it adds recall without
+adding noise. The curated lexicons always win: the concept index loads them first and keeps the
+first owner of a term, and this script already drops extended terms that a curated term covers.
+
+Sources and licences:
+
+* ``simple_icd_10_cm`` (MIT; pinned in pyproject.toml). ICD-10-CM codes and titles are
+  published by CMS/NCHS and are US public domain. Concise terms are derived from category and
+  subcategory titles (qualifiers such as ", unspecified", "Other ", parenthetical notes,
+  laterality and encounter suffixes stripped; 1-5 words; generic titles skipped). Chapters of
+  external causes and health-status factors (V-Z) and poisoning/complication codes (T) are
+  skipped: their titles describe events and encounters, not conditions a criterion names.
+* ``drug-named-entity-recognition`` 2.0.9 (MIT, Fast Data Science Ltd). Its bundled dictionary
+  (from DrugBank open data, MedlinePlus, NHS and Wikipedia names) is loaded from the package's
+  bz2 pickle. Only drugs with a DrugBank or MedlinePlus id and a MedlinePlus, NHS, Wikipedia or
+  MeSH entry are kept (MeSH-only entries are mostly chemicals, enzymes and pollutants;
+  DrugBank-only entries are mostly research compounds, dropped to keep the load time small).
+  Brands and synonyms are kept only for drugs with a MedlinePlus or NHS page. Generic names and their synonyms/brands map to
+  ``DRUG:<generic>`` with the declared class "unclassified"; drugs already in drugs.json are
+  skipped (curated entries win). The package is needed only to run this script (a dev
+  dependency): the pipeline reads the generated JSON.
+
+Output is deterministic: every list is sorted, nothing depends on set or dict order.
+
+Usage: ``.venv/bin/python scripts/build_extended_vocab.py``
+"""
+
+from __future__ import annotations
+
+import bz2
+import json
+import pickle
+import re
+import sys
+from collections import defaultdict
+from importlib import metadata, resources
+from pathlib import Path
+
+import simple_icd_10_cm as cm
+from spacy.lang.en.stop_words import STOP_WORDS
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ROOT / "pipeline" / "resources"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from format_resources import dump  # noqa: E402
+
+MAX_WORDS = 5
+MIN_DRUG_CHARS = 4  # generic names
+MIN_SYNONYM_CHARS = 5  # brands and synonyms: short brand names are often ordinary words
+
+# Chapters (first letter) whose titles are events, encounters or poisonings, not conditions.
+SKIP_CHAPTERS = ("T", "V", "W", "X", "Y", "Z")
+
+# Single words too generic or too common in ordinary English to stand for a concept.
+GENERIC_WORDS = {
+    "abnormal", "abnormalities", "abnormality", "absence", "accident", "acute", "agents",
+    "allergy", "anomalies", "anomaly", "birth", "burn", "care", "chronic", "complication",
+    "complications", "condition", "conditions", "contact", "crush", "death", "deficiency",
+    "deformity", "dependence", "disease", "diseases", "disorder", "disorders", "dislocation",
+    "disturbance", "disturbances", "drug", "drugs", "effect", "effects", "encounter",
+    "examination", "exposure", "failure", "fall", "finding", "findings", "fracture", "history",
+    "illness", "infection", "infections", "injury", "injuries", "lesion", "lesions", "malaise",
+    "malformation", "malformations", "mass", "neoplasm", "neoplasms", "observation", "other",
+    "pain", "problem", "problems", "reaction", "screening", "sequelae", "shock", "sign", "signs",
+    "state", "status", "strain", "symptom", "symptoms", "syndrome", "test", "therapy",
+    "treatment", "unspecified", "use", "worries",
+}  # fmt: skip
+
+# Endings of single-word disease names (anemia, colitis, fibrosis, lipoma, neuropathy, ...).
+_DISEASE_SUFFIXES = (
+    "ia", "itis", "osis", "oses", "iasis", "oma", "omas", "pathy", "ism", "rrhea", "rrhoea",
+    "cele", "megaly", "lepsy", "esis", "itides", "emias",
+)  # fmt: skip
+
+# Words that mean "not specific": a title containing them names a residual class.
+VAGUE = re.compile(
+    r"\b(other|specified|unspecified|not elsewhere|NEC|classified|encounter|sequela|"
+    r"complicating|undetermined|unknown|ill-defined|certain|elsewhere|site|sites|"
+    r"multiple|region|regions)\b",
+    re.IGNORECASE,
+)
+
+# Drug names that are ordinary English words or too vague to tag as a drug on their own.
+DRUG_STOP = {
+    "acid", "active", "advance", "advantage", "air", "alert", "balance", "base", "blood",
+    "calm", "care", "clear", "comfort", "control", "cool", "cream", "daily", "defense",
+    "energy", "focus", "fresh", "gold", "guard", "health", "heart", "help", "iron", "lead",
+    "life", "light", "liquid", "milk", "natural", "night", "oxygen", "plan", "plus", "power",
+    "protect", "pure", "relief", "rest", "restore", "salt", "shield", "silver", "sleep",
+    "solution", "sugar", "support", "today", "total", "ultra", "vitamin", "water", "zinc",
+    "alcohol", "ethanol", "nicotine", "tobacco", "caffeine", "placebo", "contrast", "vaccine",
+    "insulin", "steroid", "steroids", "hormone", "hormones", "protein", "glucose", "sodium",
+    "potassium", "calcium", "magnesium", "chloride", "phosphate", "bicarbonate", "albumin",
+    "hemoglobin", "cholesterol", "creatinine", "bilirubin", "urea", "lactate", "ammonia",
+}  # fmt: skip
+
+_PARENS = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_TRAILING = re.compile(
+    r",\s*(unspecified|not elsewhere classified|initial encounter.*|subsequent encounter.*|"
+    r"sequela.*|right|left|bilateral|unspecified side|unilateral|right side|left side)$",
+    re.IGNORECASE,
+)
+_LEADING = re.compile(r"^(other specified|other and unspecified|other|unspecified)\s+", re.I)
+_SIDE = re.compile(r"\b(of|in|to|on) (the )?(right|left|bilateral|unspecified) ", re.IGNORECASE)
+_BRACKET = re.compile(r"\[([^\[\]]+)\]")
+_NOS = re.compile(r"\s*\bNOS\b")
+_SIDED = re.compile(r"\b(right|left|bilateral)\b", re.IGNORECASE)
+_ANATOMIC_SIDE = re.compile(r"\b(right|left)[- ](ventric|atri|bundle|heart|sided)", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_INN_LATIN = ("um", "o", "e", "a")  # "voglibosum", "voglibosa" next to "voglibose"
+_DRUG_OK = re.compile(r"^[a-z][a-z0-9 '\-]*[a-z0-9]$")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def covered_by(term: str, curated: set[str]) -> bool:
+    """True when the term equals or contains (as whole words) a curated term."""
+    w = words(term)
+    for n in range(1, len(w) + 1):
+        for i in range(len(w) - n + 1):
+            if " ".join(w[i : i + n]) in curated:
+                return True
+    return False
+
+
+def clean_title(title: str) -> str | None:
+    """A concise clinical term from an ICD-10-CM title, or None when the title is too vague."""
+    t = title.strip()
+    while True:
+        new = _PARENS.sub("", t).strip()
+        new = _TRAILING.sub("", new).strip()
+        if new == t:
+            break
+        t = new
+    t = _LEADING.sub("", t)
+    t = _SIDE.sub(lambda m: m.group(1) + " ", t)
+    t = re.sub(r"\s+", " ", t).strip(" ,;:-")
+    if not t or "," in t or ";" in t or ":" in t or VAGUE.search(t):
+        return None
+    w = words(t)
+    if not 1 <= len(w) <= MAX_WORDS or len(t.split()) > MAX_WORDS or len(t) < 4:
+        return None
+    content = [x for x in w if x not in STOP_WORDS]
+    if not content or all(x in GENERIC_WORDS for x in content):
+        return None
+    if len(w) == 1 and (w[0] in STOP_WORDS or len(w[0]) < 5):
+        return None
+    if _SIDED.search(t) and not _ANATOMIC_SIDE.search(t):
+        return None  # a laterality left in the middle of the title ("derangements left foot")
+    return t.lower()  # the matcher compares lower-cased tokens
+
+
+def candidate_terms(code: str) -> list[str]:
+    """Clean terms from a code's title, its bracketed synonyms and its inclusion terms."""
+    title = cm.get_description(code)
+    synonyms = [*_BRACKET.findall(title), *cm.get_inclusion_term(code)]
+    out: list[str] = []
+    for text in [title, *synonyms]:
+        term = clean_title(_NOS.sub("", text))
+        if term is None or term in out:
+            continue
+        # A one-word synonym must look like a disease name: bracketed eponyms ("[Baker]"),
+        # anatomy ("[scaphoid]") and ordinary words ("Worries", "Atlas") do not.
+        if text is not title and " " not in term and not term.endswith(_DISEASE_SUFFIXES):
+            continue
+        out.append(term)
+    return out
+
+
+def curated_terms() -> tuple[set[str], set[str]]:
+    """Lower-cased curated terms (all lexicons) and the curated drug names."""
+    terms: set[str] = set()
+    concepts = json.loads((RESOURCES / "concepts.json").read_text(encoding="utf-8"))
+    for c in concepts["concepts"]:
+        terms.update(x.lower() for x in [c["preferred_name"], *c["terms"]])
+    drugs = json.loads((RESOURCES / "drugs.json").read_text(encoding="utf-8"))
+    drug_names: set[str] = set()
+    for d in drugs["drugs"]:
+        drug_names.add(d["name"].lower())
+        terms.update(x.lower() for x in [d["name"], *d["terms"]])
+    for phrases in drugs.get("class_terms", {}).values():
+        terms.update(x.lower() for x in phrases)
+    labs = json.loads((RESOURCES / "labs.json").read_text(encoding="utf-8"))
+    for lab in labs["labs"]:
+        terms.update(x.lower() for x in [lab["name"], *lab["terms"]])
+    return terms, drug_names
+
+
+def icd_category(code: str) -> str:
+    return "finding" if code.startswith("R") else "diagnosis"
+
+
+def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
+    by_term: dict[str, list[str]] = defaultdict(list)
+    display: dict[str, str] = {}
+    for raw in cm.get_all_codes(False):
+        if not cm.is_category_or_subcategory(raw) or cm.is_extended_subcategory(raw):
+            continue
+        if raw.startswith(SKIP_CHAPTERS):
+            continue
+        for term in candidate_terms(raw):
+            if covered_by(term, curated):
+                continue
+            by_term[term].append(cm.add_dot(raw))
+            display.setdefault(term, term)
+    by_code: dict[str, list[str]] = defaultdict(list)
+    for key, codes in by_term.items():
+        best = min(codes, key=lambda c: (len(c), c))  # the most general code owns the term
+        by_code[best].append(display[key])
+    entries = [
+        {
+            "code": code,
+            "preferred_name": cm.get_description(code),
+            "category": icd_category(code),
+            "terms": sorted(set(by_code[code]), key=str.lower),
+        }
+        for code in sorted(by_code)
+    ]
+    data: dict[str, object] = {
+        "source": (
+            "Generated by scripts/build_extended_vocab.py from ICD-10-CM category and subcategory "
+            f"titles via simple_icd_10_cm {metadata.version('simple_icd_10_cm')}. Do not edit."
+        ),
+        "licence": "ICD-10-CM codes and titles are US public domain; simple_icd_10_cm is MIT.",
+        "version": "1",
+        "concepts": entries,
+    }
+    return data, set(by_term)
+
+
+def load_drug_dictionary() -> dict[str, dict[str, object]]:
+    path = resources.files("drug_named_entity_recognition").joinpath("drug_ner_dictionary.pkl.bz2")
+    with bz2.open(str(path), "rb") as fh:
+        data: dict[str, dict[str, object]] = pickle.load(fh)  # pinned package data, not user input
+    return data
+
+
+def build_drugs(
+    curated: set[str], curated_drugs: set[str], icd_terms: set[str]
+) -> dict[str, object]:
+    from drug_named_entity_recognition.util import stopwords as package_stopwords
+
+    d = load_drug_dictionary()
+    canon_data: dict[str, dict[str, object]] = d["drug_canonical_to_data"]  # type: ignore[assignment]
+    variants: dict[str, list[str]] = d["drug_variant_to_canonical"]  # type: ignore[assignment]
+    stop = set(STOP_WORDS) | {w.lower() for w in package_stopwords} | DRUG_STOP
+    icd_words = {w for t in icd_terms for w in words(t)}
+
+    def usable(name: str, generic: bool, canon: str = "") -> bool:
+        if (
+            len(name) < (MIN_DRUG_CHARS if generic else MIN_SYNONYM_CHARS)
+            or not _DRUG_OK.match(name)
+            or len(name.split()) > 3
+        ):
+            return False
+        if name in stop or name in curated or covered_by(name, curated):
+            return False
+        if generic:
+            return True
+        if any(ch.isdigit() for ch in name):
+            return False  # company codes of the generic: rare in criteria, costly to index
+        if name[:5] == canon[:5] and name.endswith(_INN_LATIN) and " " not in name:
+            return False  # Latin/Spanish INN forms ("voglibosum"): rare in English criteria
+        # A synonym or brand that is also a word of condition titles is ordinary medical English.
+        return " " in name or name not in icd_words
+
+    # A drug needs a DrugBank or MedlinePlus id (MeSH-only entries are chemicals, enzymes and
+    # pollutants) and a page beyond DrugBank (MedlinePlus, NHS, Wikipedia or MeSH): the ~7,500
+    # DrugBank-only research compounds cost a third of the index load time for ~1% Drug recall.
+    kept = {
+        c
+        for c, v in canon_data.items()
+        if ("drugbank_id" in v or "medline_plus_id" in v)
+        and any(k in v for k in ("medline_plus_id", "nhs_url", "wikipedia_url", "mesh_id"))
+        and c not in curated_drugs
+    }
+    names: dict[str, set[str]] = defaultdict(set)
+    owner: dict[str, str] = {}
+    for variant in sorted(variants):
+        canonicals = sorted(c for c in variants[variant] if c in kept)
+        if len(canonicals) != 1:  # unknown or ambiguous between drugs
+            continue
+        owner.setdefault(variant, canonicals[0])
+    drugs = []
+    for canon in sorted(kept):
+        if not usable(canon, generic=True):
+            continue
+        names[canon].add(canon)
+    # Brands and synonyms only for marketed, commonly prescribed drugs (a MedlinePlus or NHS
+    # page): research compounds keep their generic name. Caps the index at a load cost the
+    # pipeline can afford (every new word is a new spaCy lexeme).
+    common = {c for c in names if any(k in canon_data[c] for k in ("medline_plus_id", "nhs_url"))}
+    for variant, canon in owner.items():
+        if canon in common and variant != canon and usable(variant, False, canon):
+            names[canon].add(variant)
+    for canon in sorted(names):
+        drugs.append({"name": canon, "terms": sorted(names[canon] - {canon})})
+    return {
+        "source": (
+            "Generated by scripts/build_extended_vocab.py from the dictionary of "
+            "drug-named-entity-recognition "
+            f"{metadata.version('drug-named-entity-recognition')} (DrugBank open data, "
+            "MedlinePlus, NHS, Wikipedia names); drugs with a DrugBank or MedlinePlus id only; "
+            "drugs in drugs.json skipped. Do not edit."
+        ),
+        "licence": "drug-named-entity-recognition is MIT (Fast Data Science Ltd); brand names are "
+        "trademarks of their owners.",
+        "version": "1",
+        "drug_class": "unclassified",
+        "class_description": "Drug known only to the extended vocabulary: no curated class",
+        "drugs": drugs,
+    }
+
+
+def main() -> None:
+    curated, curated_drugs = curated_terms()
+    icd, icd_terms = build_icd(curated)
+    drugs = build_drugs(curated, curated_drugs, icd_terms)
+    # A drug name that is also an extended condition term is ambiguous: the condition keeps it.
+    drugs["drugs"] = [  # type: ignore[index]
+        {"name": x["name"], "terms": [t for t in x["terms"] if t not in icd_terms]}
+        for x in drugs["drugs"]  # type: ignore[index]
+        if x["name"] not in icd_terms
+    ]
+    (RESOURCES / "vocab_icd10cm.json").write_text(dump(icd), encoding="utf-8")
+    (RESOURCES / "vocab_drugs.json").write_text(dump(drugs), encoding="utf-8")
+    n_icd = sum(len(e["terms"]) for e in icd["concepts"])  # type: ignore[attr-defined]
+    n_drug = sum(1 + len(e["terms"]) for e in drugs["drugs"])  # type: ignore[attr-defined]
+    print(f"vocab_icd10cm.json: {len(icd['concepts'])} codes, {n_icd} terms")  # type: ignore[arg-type]
+    print(f"vocab_drugs.json: {len(drugs['drugs'])} drugs, {n_drug} terms")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()
