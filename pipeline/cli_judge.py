@@ -94,9 +94,12 @@ def eval_criteria_cmd(
     ] = TRIALGPT_DEV,
     as_json: Annotated[bool, typer.Option("--json", help="Last line: one JSON object")] = False,
     errors: Annotated[bool, typer.Option(help="List every wrong label (ids only)")] = False,
+    halves: Annotated[
+        bool, typer.Option(help="Also report accuracy on two halves split by patient id")
+    ] = False,
 ) -> None:
     """Criterion-level accuracy vs GPT-4 and the majority rule, per-label precision/recall, evidence overlap."""
-    from pipeline.eval_criteria import read_pairs, score_criteria
+    from pipeline.eval_criteria import patient_halves, read_pairs, score_criteria
     from pipeline.judge import LABELS
 
     if not input.is_file():
@@ -134,6 +137,12 @@ def eval_criteria_cmd(
     if rep.gpt4_accuracy is not None:
         typer.echo(f"accuracy GPT-4:    {rep.gpt4_accuracy:.3f}")
     typer.echo(f"accuracy majority: {rep.majority_accuracy:.3f}")
+    if halves:
+        for name, part in patient_halves(rows).items():
+            if part:
+                sub = score_criteria(part)
+                gpt4 = "" if sub.gpt4_accuracy is None else f", GPT-4 {sub.gpt4_accuracy:.3f}"
+                typer.echo(f"half {name} ({sub.n} pairs): ours {sub.accuracy:.3f}{gpt4}")
     typer.echo(f"{'label':<15} {'precision':>9} {'recall':>7} {'support':>7}")
     for lab, m in rep.per_label.items():
         typer.echo(f"{lab:<15} {m['precision']:>9.3f} {m['recall']:>7.3f} {int(m['support']):>7}")

@@ -17,7 +17,39 @@ conventions a physician applies when reading a *complete* patient summary agains
   (the patient might meet it; the trial team must check), unless the summary's words cover the
   criterion's key terms (fuzzy concept overlap, for concepts our lexicons do not know).
 - **Consent and compliance** — a summary stating that the patient will consent and comply
-  answers "able to give consent"-type criteria in both directions.
+  answers "able to give consent"-type criteria in both directions, and "ability to undergo /
+  take / tolerate" criteria (fitness and willingness, not having the procedure).
+
+Clinical rules kept as data in ``pipeline/resources/judge_rules.json`` (sources there):
+
+- **Vital signs** are read from values ("HR: 140/min", "fever up to 39 C", "BP 80/60") or from
+  words that state a bound ("tachycardic" = HR > 100, "tachypneic" = RR > 20, "obese" =
+  BMI >= 30, "excruciating pain" = pain >= 7/10). An *exclusion* on an abnormal vital sign
+  the summary does not report is ``not_met``: vital signs are taken at every presentation and
+  a summary reports the abnormal ones.
+- **Implications**: a finding that a clinician reads as a diagnosis (exertional calf pain ->
+  claudication, anti-dsDNA -> lupus, owl's-eye inclusions -> CMV, immunosuppressive therapy
+  -> immunocompromised, a fall or accident -> injury). An inference answers the bare concept,
+  not a graded or staged version of it; a relative's finding is family history.
+- **Lifelong conditions** ("history of bipolar disorder") are current.
+- **Normal panels** ("CBC and biochemical profile are normal") decide bounds outside the
+  reference range ("hematocrit < 25" is not met), never bounds inside it.
+- **Times**: "2 years earlier" dates a mention; a criterion's single "within N months" window
+  applies to its condition; a stated duration ("for 2 days") is compared with a required one.
+
+Further conventions:
+
+- **Conditional criteria** ("If X, ...", "Recipients who have had X must ...", "Y if X") are
+  ``not_applicable`` when X does not hold; criteria about the study's data, samples or sites
+  are ``not_applicable`` to any patient.
+- **Interventions** an inclusion requires ("undergoing carotid endarterectomy", "mechanically
+  ventilated") are closed world: a summary would mention them.
+- **Long inclusions** (a definition of ten or more key terms) are not met by one matching
+  concept whose sentences hold under a fifth of the terms, unless they list alternatives.
+- **Exclusions unknown vs not_met**: silence stays ``not_met`` (closed world) except for
+  measurements; on the TrialGPT dev set no criterion feature (category, organ overlap with the
+  presentation or the trial title) separated the experts' "unknown" from "not_met" in a way
+  that held on held-out patients, so no rule was added for it.
 """
 
 from __future__ import annotations
@@ -29,22 +61,100 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from criteria_models.evaluate import Evaluator, Verdict
+from pydantic import BaseModel, ConfigDict, Field
+
+from criteria_models.evaluate import Evaluator, EvidenceRef, Verdict
 from criteria_models.facts import PatientContext, PatientFact
 from criteria_models.model import (
     AllOf,
     AnyOf,
     AtLeast,
+    Comparator,
     Condition,
     Demographic,
     Label,
+    Measurement,
     Not,
     Requirement,
+    TimeWindow,
 )
 
 SCREENING = dt.date(2000, 1, 1)  # a fixed "present": summaries carry no calendar dates
 
 LABELS: tuple[Label, ...] = ("met", "not_met", "unknown", "not_applicable")
+
+
+# -- rules resource (pipeline/resources/judge_rules.json) -----------------------------------------
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ImpliedBound(_Rule):
+    """A word that states a vital sign as a bound ("tachycardic" = heart rate > 100/min)."""
+
+    pattern: str
+    comparator: Comparator
+    value: float
+
+
+class VitalRule(_Rule):
+    """How a vital sign is named in a criterion and stated in a summary (value or word)."""
+
+    name: str
+    unit: str
+    criterion: str = Field(description="Regex naming the vital sign in a criterion")
+    patient_value: str = Field(description="Regex whose group 1 is the stated value")
+    implied: list[ImpliedBound] = Field(default_factory=list)
+    reported_when_abnormal: bool = Field(
+        description="Measured at every presentation: a summary would report an abnormal value"
+    )
+
+
+class Implication(_Rule):
+    """A finding that implies a diagnosis ("calf pain when walking" -> claudication)."""
+
+    patient: str = Field(description="Regex over the summary text")
+    system: str
+    code: str
+    name: str
+    why: str
+
+
+class NormalStatement(_Rule):
+    """A panel whose results a summary may report globally as normal ("CBC is normal")."""
+
+    pattern: str = Field(description="Regex naming the panel or examination")
+    labs: list[str] = Field(description="labs.json codes the statement covers")
+
+
+class JudgeRules(_Rule):
+    source: str
+    licence: str
+    version: str
+    vitals: list[VitalRule]
+    implications: list[Implication]
+    study_logistics: str = Field(
+        description="Regex of criteria about the study's data, samples or sites, not the patient"
+    )
+    normal_statements: list[NormalStatement] = Field(default_factory=list)
+    normal_words: str = Field(description="Regex that must follow the panel name: 'are normal'")
+    chronic_prefixes: list[str] = Field(
+        description="ICD-10-CM prefixes of lifelong conditions: 'history of' them means 'has'"
+    )
+
+
+@lru_cache(maxsize=1)
+def judge_rules() -> JudgeRules:
+    """The judge's clinical rules, validated (unknown keys are errors)."""
+    from importlib import resources
+
+    text = resources.files("pipeline.resources").joinpath("judge_rules.json").read_text("utf-8")
+    try:
+        return JudgeRules.model_validate_json(text)
+    except ValueError as e:
+        raise ValueError(f"E-JUDGE-010 judge_rules.json: {e}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +169,7 @@ class Judgement:
     label: Label
     reason: str
     evidence: tuple[Span, ...] = ()
+    presumed: bool = False  # decided by a convention (closed world), not by what is stated
 
     def to_json(self, pair_id: str) -> dict[str, Any]:
         return {
@@ -93,6 +204,7 @@ class PatientProfile:
     facts: tuple[PatientFact, ...]
     text: str
     sentences: tuple[tuple[int, int], ...] = field(default_factory=tuple)
+    normal: tuple[tuple[str, int, int], ...] = field(default_factory=tuple)
 
     def context(self, patient_id: str = "patient") -> PatientContext:
         birth = None
@@ -166,11 +278,217 @@ def patient_profile(text: str) -> PatientProfile:
     from pipeline.nlp import get_nlp
 
     facts = facts_from_doc(get_nlp()(text), "patient", "summary", SCREENING)
+    spans = _sentence_spans(text)
+    facts = [_chronic_is_current(f) for f in facts]
+    facts += implied_facts(text, spans)
     # A summary describes the present: undated, non-historical mentions happen now.
     dated = tuple(
-        f if f.event_date or f.historical else replace(f, event_date=SCREENING) for f in facts
+        f
+        if (f.event_date and f.event_date != SCREENING) or f.historical
+        else replace(f, event_date=_relative_date(text, f))
+        for f in facts
     )
-    return PatientProfile(patient_age(text), patient_sex(text), dated, text, _sentence_spans(text))
+    return PatientProfile(
+        patient_age(text), patient_sex(text), dated, text, spans, normal_results(text)
+    )
+
+
+def normal_results(text: str) -> tuple[tuple[str, int, int], ...]:
+    """(lab code, start, end) for each result the summary reports as normal in bulk ("The
+    complete blood count and biochemical profile are normal", "Physical examination is
+    normal"): each lab of the panel lies within its reference range."""
+    rules = judge_rules()
+    out: list[tuple[str, int, int]] = []
+    for st in rules.normal_statements:
+        for m in re.finditer(st.pattern, text, re.I):
+            tail = re.match(rules.normal_words, text[m.end() :], re.I)
+            if tail is None or _negated_before(text, _sentence_spans(text), m.start()):
+                continue
+            out += [(code, m.start(), m.end() + tail.end()) for code in st.labs]
+    return tuple(out)
+
+
+class SummaryEvaluator(Evaluator):
+    """The Evaluator, plus results the summary reports as normal without a value: a bound
+    outside the reference range is decided (``hematocrit < 25`` is not met by a normal CBC),
+    a bound inside it stays unknown."""
+
+    def __init__(self, profile: PatientProfile) -> None:
+        super().__init__(profile.context(), profile.facts)
+        self.normal = {code: (s, e) for code, s, e in profile.normal}
+
+    def _measurement(self, node: Measurement) -> Verdict:
+        verdict = super()._measurement(node)
+        if verdict.label != "unknown" or node.value is None or node.result is not None:
+            return verdict
+        for ref in node.analytes:
+            if ref.system != "LAB" or ref.code not in self.normal:
+                continue
+            if any(f.code == ref.code and f.value_as_number is not None for f in self.facts):
+                continue
+            label = _range_label(ref.code, node)
+            if label is not None:
+                s, e = self.normal[ref.code]
+                evidence = (EvidenceRef("summary", s, e, ""),)
+                return Verdict(label, f"{ref.name or ref.code} reported normal", evidence)
+        return verdict
+
+
+def _range_label(code: str, node: Measurement) -> Label | None:
+    """Is "comparator value" met by every (met) or no (not_met) value of the reference range?"""
+    from criteria_models.units import convert
+    from pipeline.lexicon import load_labs
+
+    lab = next((x for x in load_labs().labs if x.code == code), None)
+    if lab is None or lab.default_ref_low is None or lab.default_ref_high is None:
+        return None
+    assert node.value is not None
+    unit = lab.units[0] if lab.units else None
+    low = convert(lab.default_ref_low, unit, node.unit, f"LAB:{code}")
+    high = convert(lab.default_ref_high, unit, node.unit, f"LAB:{code}")
+    if low is None or high is None:
+        return None
+    ops: dict[str, Callable[[float], bool]] = {
+        ">": lambda x: x > node.value,  # type: ignore[operator]
+        ">=": lambda x: x >= node.value,  # type: ignore[operator]
+        "<": lambda x: x < node.value,  # type: ignore[operator]
+        "<=": lambda x: x <= node.value,  # type: ignore[operator]
+    }
+    test = ops.get(node.comparator)
+    if test is None:
+        return None
+    if test(low) and test(high):
+        return "met"
+    if not test(low) and not test(high):
+        return "not_met"
+    return None
+
+
+_EARLIER = re.compile(
+    r"[^.;,]{0,25}?\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a|an|several)\s+"
+    r"(?P<unit>day|week|month|year)s?\s+(?:earlier|before|previously|prior)\b",
+    re.I,
+)
+
+
+def _relative_date(text: str, fact: PatientFact) -> dt.date:
+    """The date of an undated mention: "a myocardial infarction 2 years earlier" is 2 years
+    before the summary's present (the note pipeline reads "ago"); otherwise the present."""
+    m = _EARLIER.match(text, fact.end)
+    if m is None:
+        return SCREENING
+    return SCREENING - dt.timedelta(days=round(_days(m["n"], m["unit"])))
+
+
+def _chronic_is_current(fact: PatientFact) -> PatientFact:
+    """ "History of bipolar disorder" in a case summary means the patient has it: a lifelong
+    condition (``chronic_prefixes``) does not end, so its history is its present."""
+    if (
+        fact.historical
+        and not fact.negated
+        and fact.code_system == "ICD10CM"
+        and fact.code.startswith(tuple(judge_rules().chronic_prefixes))
+    ):
+        return replace(fact, historical=False)
+    return fact
+
+
+_SENT_NEGATION = re.compile(
+    r"\b(?:no|not|denies|denied|without|negative\s+for|absence\s+of)\b", re.I
+)
+
+
+def _sentence_of(spans: Sequence[tuple[int, int]], offset: int) -> tuple[int, int]:
+    for s, e in spans:
+        if s <= offset <= e:
+            return s, e
+    return offset, offset
+
+
+_CLAUSE_BREAK = re.compile(r",|;|:|\b(?:but|presents?|presented|with|and\s+(?:is|has|was))\b", re.I)
+
+
+def _negated_before(text: str, spans: Sequence[tuple[int, int]], start: int) -> bool:
+    """A negation cue in the same clause, at most 40 characters before the mention
+    ("denies calf pain", not "with no past history presents with severe pain")."""
+    s, _ = _sentence_of(spans, start)
+    before = text[max(s, start - 40) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end() :]
+    return bool(_SENT_NEGATION.search(before))
+
+
+IMPLIED = "implied"  # term modifier of a fact inferred by a rule, not stated
+_RELATIVE = re.compile(
+    r"\b(?:family|brothers?|sisters?|siblings?|mother|father|parents?|sons?|daughters?|"
+    r"aunts?|uncles?|cousins?|grand(?:mother|father|parents?)|relatives?)\b",
+    re.I,
+)  # the finding belongs to a relative named earlier in its sentence
+
+
+def implied_facts(text: str, spans: Sequence[tuple[int, int]]) -> list[PatientFact]:
+    """Facts a clinician infers from what the summary states (``judge_rules.json``
+    implications), plus BMI bounds from "obese": the summary states the finding, the criterion
+    asks for the diagnosis or the value."""
+    out: list[PatientFact] = []
+    for rule in judge_rules().implications:
+        for m in re.finditer(rule.patient, text, re.I):
+            s, e = _sentence_of(spans, m.start())
+            out.append(
+                PatientFact(
+                    "patient", "summary", SCREENING, "diagnosis", rule.system, rule.code,
+                    rule.name, start=m.start(), end=m.end(), snippet=m.group(0),
+                    lexical_variant=m.group(0), sentence=text[s:e],
+                    negated=_negated_before(text, spans, m.start()),
+                    family=bool(_RELATIVE.search(text[s : m.start()])),
+                    term_modifiers=(IMPLIED,),
+                )
+            )  # fmt: skip
+    for value in patient_vitals(text).get("body mass index", []):
+        if value.implied:
+            out.append(
+                PatientFact(
+                    "patient", "summary", SCREENING, "lab", "LAB", "bmi", "body mass index",
+                    start=value.start, end=value.end, snippet=text[value.start : value.end],
+                    value_as_number=value.value, value_comparator=value.comparator,
+                    term_modifiers=(IMPLIED,),
+                )
+            )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class VitalValue:
+    """One stated (comparator "==") or implied ("tachycardic": > 100) vital-sign value."""
+
+    comparator: str
+    value: float
+    start: int
+    end: int
+    implied: bool
+
+
+def patient_vitals(text: str) -> dict[str, list[VitalValue]]:
+    """Vital signs stated in the summary, by name; a stated number wins over a word."""
+    out: dict[str, list[VitalValue]] = {}
+    for rule in judge_rules().vitals:
+        found = [
+            VitalValue("==", float(next(g for g in m.groups() if g)), m.start(), m.end(), False)
+            for m in re.finditer(rule.patient_value, text, re.I)
+            if any(m.groups())
+        ]
+        if not found:
+            spans = _sentence_spans(text)
+            for b in rule.implied:
+                for m in re.finditer(b.pattern, text, re.I):
+                    if not _negated_before(text, spans, m.start()):
+                        found.append(VitalValue(b.comparator, b.value, m.start(), m.end(), True))
+                if found:
+                    break
+        if found:
+            out[rule.name] = found
+    return out
 
 
 # -- criterion side -----------------------------------------------------------------------------
@@ -406,6 +724,12 @@ _INABILITY = re.compile(
     re.I,
 )
 
+_ABILITY = re.compile(
+    r"\b(?:(?:physically\s+)?ab(?:le|ility)|capable|fit|willing(?:ness)?)\s+(?:and\s+\w+\s+)?"
+    r"to\s+(?:undergo|take|tolerate|swallow|perform|travel|return)\b|\bvoluntar\w*|"
+    r"\bvolunteers?\s+to\b",
+    re.I,
+)  # ability to undergo a procedure: a question of fitness and consent, not of having it
 _MEASURE_WORDS = re.compile(r"(?:≥|≤|<|>|=)\s*\d", re.I)
 
 _STOP = set(
@@ -414,6 +738,7 @@ _STOP = set(
     patient patients subject subjects participant participants individual individuals person
     people study trial criteria criterion inclusion exclusion must should will would may can could
     known history documented diagnosis diagnosed evidence presence current currently clinical
+    suspicion suspected state
     clinically significant severe mild moderate acute chronic active prior previous within
     least more less than years year months month weeks week days day age aged old eg e g ie i
     including include includes etc per using use used defined definition following due one two
@@ -495,6 +820,79 @@ _FAMILY = re.compile(
 )
 
 
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+             "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1, "several": 3}  # fmt: skip
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_REQUIRED = re.compile(
+    r"(?P<op>more\s+than|longer\s+than|over|at\s+least|≥|>=|>|less\s+than|shorter\s+than|"
+    r"under|<|≤|<=)\s*" + _N + r"\s*(?P<unit>day|week|month|year)s?\b",
+    re.I,
+)
+_STATED = re.compile(
+    r"\bfor\s+(?:the\s+(?:past|last)\s+)?(?:about\s+|over\s+)?(?P<n>\d+|one|two|three|four|"
+    r"five|six|seven|eight|nine|ten|a|an|several)\s+(?P<unit>day|week|month|year)s?\b|"
+    r"\b(?P<n2>\d+|one|two|three|four|five|six|seven|eight|nine|ten)[- ](?P<unit2>day|week|month|year)"
+    r"\s+history\b",
+    re.I,
+)
+
+
+def _days(n: str, unit: str) -> float:
+    value = float(n) if n.isdigit() else float(_WORD_NUM[n.lower()])
+    return value * _UNIT_DAYS[unit.lower()]
+
+
+def duration_label(
+    crit: str, profile: PatientProfile, spans: Sequence[Span]
+) -> tuple[Label, str] | None:
+    """Compare a required duration ("fever more than one week") with the duration the
+    evidence sentence states ("fever ... for 2 days", "a 3-week history"); None when either
+    is missing."""
+    req = _REQUIRED.search(crit)
+    if req is None:
+        return None
+    need = _days(req[2], req["unit"])
+    for s, e in profile.sentences:
+        if not any(s <= sp.start < e for sp in spans):
+            continue
+        m = _STATED.search(profile.text, s, e)
+        if m is None:
+            continue
+        have = _days(m["n"] or m["n2"], m["unit"] or m["unit2"])
+        op = re.sub(r"\s+", " ", req["op"].lower())
+        longer = op in ("more than", "longer than", "over", ">")
+        at_least = op in ("at least", "≥", ">=")
+        if longer or at_least:
+            ok = have > need if longer else have >= need
+        else:
+            ok = have < need if op in ("less than", "shorter than", "under", "<") else have <= need
+        label: Label = "met" if ok else "not_met"
+        return label, f"stated duration {m[0]!r} vs required {req[0]!r}"
+    return None
+
+
+_WITHIN = re.compile(
+    r"\bwithin\s+(?:the\s+)?(?:last\s+|past\s+|previous\s+|preceding\s+)?" + _N
+    + r"\s+(?P<unit>day|week|month|year)s?\b",
+    re.I,
+)  # fmt: skip
+
+
+def with_window(node: Requirement | None, crit: str) -> Requirement | None:
+    """Give a condition without a time window the criterion's one "within N months" window
+    ("Recent myocardial infarction within 3 months prior to screening"), which the parser
+    may leave out: a dated mention ("2 years earlier") then decides it."""
+    windows = list(_WITHIN.finditer(crit))
+    if len(windows) != 1 or node is None:
+        return node
+    days = round(_days(windows[0][1], windows[0]["unit"]))
+    window = TimeWindow(max_days_before=days, text=windows[0][0])
+    if isinstance(node, Condition) and node.window is None:
+        return node.model_copy(update={"window": window, "status": "ever"})
+    return node
+
+
 def without_age(node: Requirement | None) -> Requirement | None:
     """The parsed requirement without its age leaves: age is read by ``age_requirement``, which
     checks that a number really is an age ("> 95th percentile for age" is not)."""
@@ -508,8 +906,12 @@ def without_age(node: Requirement | None) -> Requirement | None:
     return node
 
 
-def evidence_coverage(crit: str, profile: PatientProfile, spans: Sequence[Span]) -> float:
-    """Share of the criterion's key terms found in the sentences holding the evidence."""
+def evidence_coverage(
+    crit: str, profile: PatientProfile, spans: Sequence[Span], names: Sequence[str] = ()
+) -> float:
+    """Share of the criterion's key terms found in the sentences holding the evidence. When the
+    evidence is an inference ("anti-dsDNA positive" -> lupus), the inferred concept is not
+    written in the sentence: its names (``names``, the criterion's concepts) count as found."""
     terms = content_terms(crit)
     if not terms:
         return 1.0
@@ -517,7 +919,47 @@ def evidence_coverage(crit: str, profile: PatientProfile, spans: Sequence[Span])
     for s, e in profile.sentences:
         if any(s <= sp.start < e for sp in spans):
             found |= content_terms(profile.text[s:e])
+    if _inferred_only(spans, profile):
+        for f in profile.facts:
+            if IMPLIED in f.term_modifiers and any(sp.start == f.start for sp in spans):
+                found |= content_terms(f.preferred_name)
+        for name in names:
+            found |= content_terms(name)
     return len(terms & found) / len(terms)
+
+
+@lru_cache(maxsize=1)
+def _lexicon_terms() -> dict[tuple[str, str], frozenset[str]]:
+    from pipeline.lexicon import load_concepts
+
+    out: dict[tuple[str, str], set[str]] = {}
+    for c in load_concepts().concepts:
+        words = " ".join([c.preferred_name, *c.terms, *c.case_sensitive_terms])
+        out.setdefault((c.code_system, c.code), set()).update(content_terms(words))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def synonym_terms(requirement: Requirement | None) -> set[str]:
+    """Content words of every lexicon synonym of the requirement's concepts ("FAP",
+    "attenuated FAP" for familial adenomatous polyposis): words that name the concept."""
+    table = _lexicon_terms()
+    out: set[str] = set()
+    for leaf in _leaves(requirement):
+        if isinstance(leaf, Condition):
+            for c in leaf.concepts:
+                out |= table.get((c.system, c.code), frozenset())
+    return out
+
+
+def concept_names(requirement: Requirement | None) -> list[str]:
+    """Names of the concepts a parsed requirement refers to."""
+    names: list[str] = []
+    for leaf in _leaves(requirement):
+        if isinstance(leaf, Condition):
+            names += [c.name for c in leaf.concepts if c.name]
+        elif isinstance(leaf, Measurement):
+            names += [c.name for c in leaf.analytes if c.name]
+    return names
 
 
 def _family_history(crit: str, kind: str, profile: PatientProfile) -> Judgement:
@@ -564,10 +1006,190 @@ def _leaves(node: Requirement | None) -> list[Requirement]:
     return [node]
 
 
+_THRESHOLD = re.compile(
+    r"[^\d<>≤≥;,.]{0,30}?"
+    r"(?P<op>≥|>=|=>|≤|<=|=<|>|<|at\s+least|at\s+most|no\s+more\s+than|no\s+less\s+than|"
+    r"(?:greater|more|higher|less|lower)\s+than\s+or\s+equal\s+to|"
+    r"(?:more|greater|higher|less|lower)\s+than|above|over|below|under|exceeding)?\s*"
+    r"(?P<num>\d{1,3}(?:\.\d+)?)(?P<tail>\s*(?:°\s*C|℃|C\b|/\s*min\w*|mm\s*Hg|kg/m2|bpm|"
+    r"breaths|beats)?[^,;.\d]{0,25}?\b(?:or\s+(?:more|higher|greater|above|less|lower|below)|"
+    r"and\s+(?:above|over|below|under))\b)?",
+    re.I,
+)
+_OPS: dict[str, str] = {
+    "≥": ">=", ">=": ">=", "=>": ">=", "at least": ">=", "no less than": ">=",
+    "≤": "<=", "<=": "<=", "=<": "<=", "at most": "<=", "no more than": "<=",
+    "greater than or equal to": ">=", "more than or equal to": ">=",
+    "higher than or equal to": ">=", "less than or equal to": "<=",
+    "lower than or equal to": "<=",
+    ">": ">", "more than": ">", "greater than": ">", "higher than": ">", "above": ">",
+    "over": ">", "exceeding": ">", "<": "<", "less than": "<", "lower than": "<",
+    "below": "<", "under": "<",
+}  # fmt: skip
+_TARGET = re.compile(r"\b(?:maintain\w*|keep|target\w*|goal)\b", re.I)
+
+
+def vital_thresholds(crit: str) -> list[tuple[VitalRule, str, float]]:
+    """(vital, comparator, value) for each vital sign a criterion bounds ("Heart rate of at
+    least 90/min", "temperature higher than 38 C", "a PaCO2 of 32 mmHg or lower")."""
+    out: list[tuple[VitalRule, str, float]] = []
+    for rule in judge_rules().vitals:
+        for m in re.finditer(rule.criterion, crit, re.I):
+            t = _THRESHOLD.match(crit, m.end())
+            if t is None or re.match(
+                r"\s*(?:%|percent|days?|weeks?|months?|years?|hours?|hrs?|h\b|times|x\b|standard|SD\b|fold)",
+                crit[t.end("num") :],
+                re.I,
+            ):
+                continue  # a duration or a share, not the vital sign's value
+            op = re.sub(r"\s+", " ", (t["op"] or "").lower())
+            tail = (t["tail"] or "").lower()
+            if any(w in tail for w in ("more", "higher", "greater", "above", "over")):
+                comparator = ">="
+            elif any(w in tail for w in ("less", "lower", "below", "under")):
+                comparator = "<="
+            elif op in _OPS:
+                comparator = _OPS[op]
+            else:
+                continue
+            out.append((rule, comparator, float(t["num"])))
+            break
+    return out
+
+
+def _vital_label(comparator: str, bound: float, v: VitalValue) -> Label:
+    """Does the patient's value (or implied bound) satisfy "comparator bound"?"""
+    ops: dict[str, Callable[[float, float], bool]] = {
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+    }
+    if v.comparator == "==":
+        return "met" if ops[comparator](v.value, bound) else "not_met"
+    patient_high = v.comparator in (">", ">=")
+    wants_high = comparator in (">", ">=")
+    if patient_high == wants_high:
+        # "HR > 100" satisfies "HR >= 90"; it says nothing about "HR >= 120".
+        return "met" if (v.value >= bound if wants_high else v.value <= bound) else "unknown"
+    return "not_met" if (v.value <= bound if wants_high else v.value >= bound) else "unknown"
+
+
+def vital_judgement(
+    crit: str, profile: PatientProfile, kind: str = "inclusion"
+) -> Judgement | None:
+    """Judge a criterion bounding vital signs against the values (or the words: tachycardic,
+    tachypneic, febrile, hypotensive, obese) of the summary. Alternatives joined by "or" need
+    one met bound; otherwise every bound must be met. None when it cannot decide."""
+    thresholds = vital_thresholds(crit)
+    if not thresholds or _TARGET.search(crit):
+        return None
+    vitals = patient_vitals(profile.text)
+    labels: list[Label] = []
+    evidence: list[Span] = []
+    reasons: list[str] = []
+    for rule, comparator, bound in thresholds:
+        values = vitals.get(rule.name, [])
+        if not values:
+            labels.append("unknown")
+            continue
+        v = values[-1]
+        label = _vital_label(comparator, bound, v)
+        labels.append(label)
+        evidence.append(Span(v.start, v.end, profile.text[v.start : v.end]))
+        stated = f"{'implied ' if v.implied else ''}{v.comparator} {v.value:g}"
+        reasons.append(f"{rule.name} {stated} vs {comparator} {bound:g} {rule.unit}: {label}")
+    alternatives = bool(re.search(r"\bor\b", crit, re.I))
+    if (
+        kind == "exclusion"
+        and not evidence
+        and all(r.reported_when_abnormal for r, _, _ in thresholds)
+    ):
+        # Vital signs are taken at every presentation; a summary reports the abnormal ones.
+        return Judgement(
+            "not_met", "no abnormal vital sign reported in a complete summary", presumed=True
+        )
+    if "met" in labels and (alternatives or all(x == "met" for x in labels)):
+        return Judgement("met", "; ".join(reasons), tuple(evidence))
+    if labels and all(x == "not_met" for x in labels) and not alternatives:
+        # With "or", the other alternatives may be no vital sign ("... or ventilation").
+        return Judgement("not_met", "; ".join(reasons), tuple(evidence))
+    return None
+
+
+INFERRED_MAX_TERMS = 2
+LONG_CRITERION_TERMS = 10
+LONG_CRITERION_COVERAGE = 0.2
+_ALTERNATIVES = re.compile(
+    r"\b(?:(?:at\s+least\s+)?one\s+of|any\s+of|one\s+or\s+more|such\s+as|e\.\s?g\b|"
+    r"for\s+example|including)",
+    re.I,
+)
+
+
+def _partly_verified(crit: str, profile: PatientProfile, spans: Sequence[Span]) -> bool:
+    """A long inclusion (a definition with several parts: setting, severity, cause, test
+    results) is not met by one matching concept whose sentences hold under a fifth of its terms,
+    unless the criterion lists alternatives ("at least one of", "such as"), where one suffices."""
+    if len(content_terms(crit)) < LONG_CRITERION_TERMS or _ALTERNATIVES.search(crit):
+        return False
+    return evidence_coverage(crit, profile, spans) < LONG_CRITERION_COVERAGE
+
+
+def _inferred_only(spans: Sequence[Span], profile: PatientProfile) -> bool:
+    """Whether all evidence comes from an implication rule (a finding read as a diagnosis):
+    such an inference answers a bare concept ("Claudication"), not its grading or staging
+    ("claudication with Rutherford stage 2")."""
+    implied = {(f.start, f.end) for f in profile.facts if IMPLIED in f.term_modifiers}
+    return all((s.start, s.end) in implied for s in spans)
+
+
+_CONDITIONAL = (
+    # "If an eligible patient is dead on arrival, the family will not be invited ..."
+    re.compile(r"^\s*(?:\d+[.)]\s*)?(?:if|in\s+case)\s+(?P<c>[^,;]{3,120}?)(?:,|\s+then\b)", re.I),
+    # "Recipients who have had a stem cell transplant must be at least 21 days after ..."
+    re.compile(
+        r"^\s*(?:\d+[.)]\s*)?(?:recipients|patients|subjects|participants|those|individuals)\s+"
+        r"who\s+(?P<c>(?:have\s+had|have\s+received|have\s+undergone|underwent|received)\s+"
+        r"[^,;]{3,80}?)\s+(?:must|should|shall|need\s+to|are\s+required\s+to)\b",
+        re.I,
+    ),
+    # "Recurrent hematoma if the first surgery was performed before study start"
+    re.compile(r"^[^,;]{3,40}?\s+if\s+(?P<c>[^,;]{3,80})$", re.I),
+)
+_NOT_A_CONDITION = re.compile(r"\b(?:included|eligible|enrolled|excluded)\s+if\b", re.I)
+
+
+def conditional_clause(crit: str) -> str | None:
+    """The condition of a criterion that binds only some patients ("If X, ...", "Patients
+    who have had X must ...", "Y if X"), or None. When the condition does not hold, the
+    criterion does not apply: ``not_applicable``, the TrialGPT label for criteria about a
+    situation the patient is not in."""
+    if _NOT_A_CONDITION.search(crit):
+        return None
+    for pattern in _CONDITIONAL:
+        m = pattern.search(crit.strip())
+        if m:
+            return m["c"].strip()
+    return None
+
+
+_INTERVENTION = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:(?:adult\s+)?(?:patients?|subjects?|participants?|those|people)\s+)?"
+    r"(?:who\s+)?(?:(?:are|is|were|was|have\s+been|has\s+been|being)\s+)?"
+    r"(?:undergoing|scheduled\s+for|treated\s+with|mechanically\s+ventilated|on\s+mechanical\s+"
+    r"ventilation|intubated|(?:the\s+)?use\s+of\s+vasopressors|on\s+(?:hemo)?dialysis)\b",
+    re.I,
+)
+
+
 def _silent_default(kind: str, crit: str, category: str) -> tuple[Label, str]:
     """What silence means: closed world for exclusions (a complete summary would mention a
     serious excluding condition), except for values a summary rarely reports; open world for
-    inclusions."""
+    inclusions, except an inclusion whose subject is an intervention the patient undergoes
+    (surgery, ventilation, vasopressors, dialysis, a named therapy): a summary would mention it."""
+    if kind == "inclusion" and _INTERVENTION.search(crit):
+        return "not_met", "the required intervention is not mentioned in a complete summary"
     if kind == "inclusion":
         return "unknown", "not mentioned in the summary"
     if category == "measurement":
@@ -587,8 +1209,13 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
     why_not = applicability(crit, profile)
     if why_not:
         return Judgement("not_applicable", why_not)
+    logistics = re.search(judge_rules().study_logistics, crit, re.I)
+    if logistics:
+        # "MRI images unable to be processed", "the sample was randomly selected": about the
+        # study's data or sites, which no patient summary can meet or fail.
+        return Judgement("not_applicable", f"about the study, not the patient: '{logistics[0]}'")
 
-    evaluator = Evaluator(profile.context(), profile.facts)
+    evaluator = SummaryEvaluator(profile)
 
     age_req, rest = age_requirement(crit)
     stated = demographic_span(patient_text)
@@ -628,7 +1255,7 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 demo_ev,
             )
 
-    if _CONSENT_CRIT.search(crit) and not _medical_leaves(crit, kind):
+    if (_CONSENT_CRIT.search(crit) and not _medical_leaves(crit, kind)) or _ABILITY.search(crit):
         consent = _CONSENT_PATIENT.search(patient_text)
         if consent:
             # The patient will consent and comply: an inability or refusal does not hold.
@@ -649,6 +1276,20 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             f"age {profile.age:.0f}: beyond childbearing age",
         )
 
+    condition = conditional_clause(crit)
+    if condition is not None:
+        holds = judge(patient_text, condition, "exclusion")
+        if holds.label == "not_met":
+            return Judgement(
+                "not_applicable",
+                f"the criterion applies only if '{condition}'; {holds.reason}",
+                holds.evidence,
+            )
+
+    vital = vital_judgement(crit, profile, kind)
+    if vital is not None:
+        return vital
+
     negation = _NEGATIVE.match(crit)
     if negation:
         positive_text = crit[negation.end() :]
@@ -658,6 +1299,9 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             return Judgement(flipped, f"absence required; {inner.reason}", inner.evidence)
         if kind == "exclusion" and not inner.evidence:
             return Judgement("unknown", "an exclusion about an absence: silence does not decide it")
+        if kind == "exclusion" and inner.presumed:
+            # "Without X": when X's absence is only presumed, the exclusion cannot be affirmed.
+            return Judgement("unknown", f"an exclusion about an absence; {inner.reason}")
         if kind == "exclusion" and inner.label in ("met", "not_met"):
             flipped = "not_met" if inner.label == "met" else "met"
             return Judgement(flipped, f"excluded when absent; {inner.reason}", inner.evidence)
@@ -666,20 +1310,50 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
         return _family_history(crit, kind, profile)
 
     requirement, category = criterion_requirement(crit, kind)
-    requirement = without_age(requirement)
+    requirement = with_window(without_age(requirement), crit)
     if requirement is not None:
         v = evaluator.evaluate(requirement)
         spans = _spans(v, patient_text)
+        names = concept_names(requirement)
+        if v.label == "met" and kind == "inclusion" and spans and _inferred_only(spans, profile):
+            named = {t for n in names for t in content_terms(n)} | synonym_terms(requirement)
+            inferred = {
+                t
+                for f in profile.facts
+                if IMPLIED in f.term_modifiers
+                for t in content_terms(f.preferred_name)
+            }
+            if len(content_terms(crit) - named - inferred) > INFERRED_MAX_TERMS:
+                return Judgement(
+                    "unknown", f"{v.reason} (inferred); the criterion asks more", spans
+                )
+        if (
+            v.label == "met"
+            and kind == "inclusion"
+            and spans
+            and _partly_verified(crit, profile, spans)
+        ):
+            return Judgement(
+                "unknown",
+                f"{v.reason}, but most of this long criterion is not documented "
+                f"({evidence_coverage(crit, profile, spans):.0%} of its terms)",
+                spans,
+            )
         if v.label == "met" and spans and _DURATION.search(crit):
+            decided = duration_label(crit, profile, spans)
+            if decided is not None:
+                label, why = decided
+                return Judgement(label, f"{v.reason}; {why}", spans)
             return Judgement("unknown", f"{v.reason}; required duration not stated", spans)
         if v.label == "met" and spans and kind == "exclusion":
-            covered = evidence_coverage(crit, profile, spans)
+            covered = evidence_coverage(crit, profile, spans, names)
             if covered < EXCLUSION_COVERAGE:
                 return Judgement(
                     "not_met",
-                    f"{v.reason}, but the criterion's qualifiers are not documented "
+                    presumed=True,
+                    reason=f"{v.reason}, but the criterion's qualifiers are not documented "
                     f"({covered:.0%} of its terms in the evidence sentences)",
-                    spans,
+                    evidence=spans,
                 )
         if v.label in ("met", "not_met") and spans:
             return Judgement(v.label, v.reason, spans)
@@ -695,4 +1369,4 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 "met", f"summary sentence covers {share:.0%} of the criterion's terms", (span,)
             )
     label, reason = _silent_default(kind, crit, category)
-    return Judgement(label, reason)
+    return Judgement(label, reason, presumed=True)

@@ -101,3 +101,19 @@ def test_eval_criteria_cli_json_last_line() -> None:
     assert 0 <= last["accuracy"] <= 1
     assert {"gpt4_accuracy", "majority_accuracy", "per_label", "confusion", "evidence"} <= set(last)
     assert "accuracy GPT-4" in result.output and "accuracy majority" in result.output
+
+
+def test_patient_halves_keep_each_patient_in_one_half() -> None:
+    from pipeline.eval_criteria import patient_halves
+
+    rows = [{"patient_id": p, "id": str(i)} for i, p in enumerate("aabbcdd")]
+    halves = patient_halves(rows)
+    assert sum(len(v) for v in halves.values()) == len(rows)
+    assert {r["patient_id"] for r in halves["A"]} == {"a", "c"}
+    assert {r["patient_id"] for r in halves["B"]} == {"b", "d"}
+
+
+def test_eval_criteria_cli_reports_halves() -> None:
+    result = runner.invoke(app, ["eval", "criteria", "--input", str(SAMPLE), "--halves"])
+    assert result.exit_code == 0, result.output
+    assert "half A" in result.output

@@ -193,3 +193,218 @@ def test_age_criteria_cite_where_the_age_is_stated() -> None:
     j = judge(WOMAN, "Age 18-65", "inclusion")
     assert [e.text for e in j.evidence] == ["58-year-old African-American woman"]
     assert sentence_index(WOMAN, j.evidence[0].start) == 0
+
+
+# -- clinical rules of pipeline/resources/judge_rules.json ----------------------------------------
+
+SHOCKED = (
+    "0. A 40-year-old woman presents with abdominal pain.\n"
+    "1. She is pale, tachypneic and tachycardic.\n"
+    "2. Her body temperature is normal and her blood pressure is 80/60."
+)
+CALM = "0. A 40-year-old woman presents with a cough.\n1. Her pulse is 72/min and HR regular."
+
+
+def test_judge_rules_resource_is_validated() -> None:
+    from pydantic import ValidationError
+
+    from pipeline.judge import JudgeRules, judge_rules
+
+    rules = judge_rules()
+    assert rules.vitals and rules.implications and rules.source
+    with pytest.raises(ValidationError):
+        JudgeRules.model_validate({**rules.model_dump(), "typo": 1})
+
+
+@pytest.mark.parametrize(
+    ("criterion", "text", "label"),
+    [
+        ("Heart rate of at least 90/min", SHOCKED, "met"),
+        ("Heart rate of at least 90/min", CALM, "not_met"),
+        (
+            "A respiratory rate of at least 20/min or the use of mechanical ventilation",
+            SHOCKED,
+            "met",
+        ),
+        ("temperature is higher than 38℃", "0. A boy with fever up to 39 C for 2 days.", "met"),
+        ("Temperature above 38 C", SHOCKED, "not_met"),
+        ("Systolic blood pressure below 90 mmHg", SHOCKED, "met"),
+    ],
+)
+def test_vital_sign_criteria_read_values_and_words(criterion: str, text: str, label: str) -> None:
+    assert judge(text, criterion, "inclusion").label == label
+
+
+def test_a_duration_or_a_deviation_is_not_a_vital_sign_value() -> None:
+    from pipeline.judge import vital_thresholds
+
+    assert vital_thresholds("fever for ≥ 1 week") == []
+    assert vital_thresholds("systolic blood pressure more than 2 standard deviations below") == []
+    assert vital_thresholds("Heart rate of at least 90/min")[0][1:] == (">=", 90.0)
+
+
+def test_a_target_to_maintain_is_not_a_patient_value() -> None:
+    crit = "The use of vasopressors to maintain a systolic blood pressure of at least 90 mmHg"
+    from pipeline.judge import PatientProfile, vital_judgement
+
+    profile = PatientProfile(40, "F", (), SHOCKED)
+    assert vital_judgement(crit, profile) is None
+
+
+def test_obesity_implies_a_bmi_bound() -> None:
+    text = "0. 64-year-old obese female with diabetes mellitus."
+    assert judge(text, "Obese patients (BMI > 27)", "inclusion").label == "met"
+    assert judge(text, "BMI > 27", "inclusion").label == "met"
+    assert judge(text, "BMI > 45", "inclusion").label == "unknown"
+
+
+def test_exertional_calf_pain_implies_claudication() -> None:
+    text = "0. A 72-year-old man complains of increasing calf pain when walking uphill."
+    assert judge(text, "Claudication", "inclusion").label == "met"
+    denied = "0. A 72-year-old man with cough.\n1. He denies calf pain when walking."
+    assert judge(denied, "Claudication", "inclusion").label != "met"
+
+
+def test_an_inference_does_not_answer_grading_or_staging() -> None:
+    text = "0. A 72-year-old man complains of increasing calf pain when walking uphill."
+    crit = "New claudication patient with Rutherford stage 2 and Fontaine stage 2a symptoms"
+    assert judge(text, crit, "inclusion").label == "unknown"
+
+
+def test_history_of_a_lifelong_condition_means_the_patient_has_it() -> None:
+    text = "0. A 26-year-old woman with a history of bipolar disorder complains of weight gain."
+    assert (
+        judge(text, "Bipolar disorder diagnosed with DSM-IV criteria", "inclusion").label == "met"
+    )
+
+
+def test_ability_criteria_are_answered_by_the_consent_statement() -> None:
+    crit = "Ability to undergo esophagogastroduodenoscopy and biopsies"
+    assert judge(WOMAN, crit, "inclusion").label == "met"
+    assert judge(YOUNG_WOMAN, crit, "inclusion").label == "unknown"
+    assert judge(WOMAN, "patient is voluntary", "inclusion").label == "met"
+
+
+def test_a_normal_panel_decides_bounds_outside_its_reference_range() -> None:
+    text = "0. A 36-year-old woman with menorrhagia.\n1. The complete blood count is normal."
+    assert judge(text, "Hematocrit is < 25", "exclusion").label == "not_met"
+    silent = "0. A 36-year-old woman with menorrhagia."
+    assert judge(silent, "Hematocrit is < 25", "exclusion").label == "unknown"
+
+
+def test_abnormal_vital_signs_would_be_reported() -> None:
+    assert judge(WOMAN, "Systolic blood pressure < 100 mm Hg", "exclusion").label == "not_met"
+    assert judge(SHOCKED, "Systolic blood pressure < 100 mm Hg", "exclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        "Recipients who have had a stem cell transplant must be at least 21 days after infusion",
+        "If an eligible patient is dead on arrival, the family will not be invited",
+        "Recurrent hematoma if the first surgery was performed before study start",
+    ],
+)
+def test_conditional_criteria_do_not_apply_when_the_condition_fails(criterion: str) -> None:
+    assert judge(WOMAN, criterion, "exclusion").label == "not_applicable"
+
+
+def test_a_conditional_criterion_applies_when_its_condition_holds() -> None:
+    crit = "If the patient has hypertension, blood pressure must be controlled"
+    assert judge(WOMAN, crit, "inclusion").label != "not_applicable"
+    assert judge(WOMAN, "Patients were included if they had shock", "inclusion").label != (
+        "not_applicable"
+    )
+
+
+def test_an_intervention_inclusion_is_closed_world() -> None:
+    assert judge(
+        WOMAN, "Patients undergoing elective carotid endarterectomy", "inclusion"
+    ).label == ("not_met")
+    assert judge(WOMAN, "are mechanically ventilated", "inclusion").label == "not_met"
+    assert judge(WOMAN, "Carotid stenosis", "inclusion").label == "unknown"
+
+
+def test_one_concept_does_not_meet_a_long_multi_part_inclusion() -> None:
+    crit = (
+        "Patients at intermediate risk for significant CAD admitted to the hospital with the "
+        "diagnosis of chest pain undergoing elective CT coronarography after an abnormal stress test"
+    )
+    assert judge(WOMAN, crit, "inclusion").label == "unknown"
+    listed = "Chest pain with at least one of the following: dyspnea, diaphoresis, nausea, syncope"
+    assert judge(WOMAN, "Chest pain", "inclusion").label == "met"
+    assert judge(WOMAN, listed, "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    "criterion", ["MRI images unable to be processed", "the sample was randomly selected"]
+)
+def test_criteria_about_the_study_data_do_not_apply(criterion: str) -> None:
+    assert judge(WOMAN, criterion, "exclusion").label == "not_applicable"
+
+
+def test_a_stated_duration_is_compared_with_the_required_one() -> None:
+    text = "0. An 8-year-old boy presents with fever up to 39 C and cough for 2 days."
+    assert judge(text, "fever more than one week", "inclusion").label == "not_met"
+    assert judge(text, "fever for at least one day", "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion", "label"),
+    [
+        ("0. A 21-year-old woman.\n1. Labs show a positive ANA and anti-dsDNA.", "Patients with SLE", "met"),
+        ("0. A 50-year-old man.\n1. He is on immunosuppressive medications.", "Immunocompromised patients", "met"),
+        ("0. An 8-year-old boy fell from his bike striking his head.", "Sustained an injury", "met"),
+        ("0. A 40-year-old woman with no past history presents with excruciating pain in her arm.", "Reported pain of at least 3 out of 10", "met"),
+    ],
+)  # fmt: skip
+def test_clinical_implications(text: str, criterion: str, label: str) -> None:
+    assert judge(text, criterion, "inclusion").label == label
+
+
+def test_negation_is_read_within_the_clause_only() -> None:
+    from pipeline.judge import _negated_before, _sentence_spans
+
+    text = "0. A woman with no past history presents with excruciating pain; she denies calf pain."
+    spans = _sentence_spans(text)
+    assert not _negated_before(text, spans, text.index("excruciating"))
+    assert _negated_before(text, spans, text.index("calf"))
+
+
+def test_an_absence_exclusion_is_not_affirmed_from_a_presumed_absence() -> None:
+    crit = "are not randomized by 6 hours after injury"
+    text = "0. An 8-year-old boy fell from his bike striking his head."
+    assert judge(text, crit, "exclusion").label == "unknown"
+
+
+def test_an_inferred_finding_of_a_relative_is_family_history() -> None:
+    crit = "Clinical diagnosis of familial adenomatous polyposis"
+    own = "0. A 21-year-old man.\n1. Colonoscopy shows dozens of small colonic polyps."
+    sibling = (
+        "0. A 21-year-old man.\n1. His brother was found to have hundreds of colonic adenomas."
+    )
+    assert judge(own, crit, "inclusion").label == "met"
+    assert judge(sibling, crit, "inclusion").label == "unknown"
+
+
+def test_not_taking_prescribed_medication_is_poor_compliance() -> None:
+    text = "0. A 64-year-old woman.\n1. She is not compliant with her diabetes medication."
+    crit = "History of poor compliance with physician's recommendations"
+    assert judge(text, crit, "exclusion").label == "met"
+    assert judge(WOMAN, crit, "exclusion").label == "not_met"
+
+
+def test_an_event_years_earlier_is_outside_a_recent_window() -> None:
+    text = "0. A 70-year-old man.\n1. He had a myocardial infarction 2 years earlier."
+    crit = "Recent myocardial infarction within 3 months prior to screening."
+    assert judge(text, crit, "exclusion").label == "not_met"
+    recent = "0. A 70-year-old man.\n1. He had a myocardial infarction 2 weeks earlier."
+    assert judge(recent, crit, "exclusion").label == "met"
+
+
+def test_a_blood_pressure_pair_bounds_the_systolic_value() -> None:
+    crit = "Hypertension of > 170/100 mm of Hg"
+    assert judge(WOMAN, crit, "exclusion").label == "not_met"
+    high = WOMAN + "\n4. Her blood pressure is 190/110 mm Hg."
+    assert judge(high, crit, "exclusion").label == "met"
+    assert judge(WOMAN, "Pulmonary hypertension > 25/10 mmHg", "exclusion").label != "met"
