@@ -55,6 +55,9 @@ MIN_SYNONYM_CHARS = 5  # brands and synonyms: short brand names are often ordina
 
 # Chapters (first letter) whose titles are events, encounters or poisonings, not conditions.
 SKIP_CHAPTERS = ("T", "V", "W", "X", "Y", "Z")
+# Supplementary codes naming the agent of a disease classified elsewhere ("E. coli as the cause
+# of ..."): an organism named in a note is not itself a disease.
+SKIP_CODES = ("B95", "B96", "B97")
 
 # Single words too generic or too common in ordinary English to stand for a concept.
 GENERIC_WORDS = {
@@ -157,10 +160,15 @@ def clean_title(title: str) -> str | None:
     return t.lower()  # the matcher compares lower-cased tokens
 
 
+_AGENT = re.compile(r"\b(?:due to|caused by|as the cause of|with)\b", re.IGNORECASE)
+
+
 def candidate_terms(code: str) -> list[str]:
     """Clean terms from a code's title, its bracketed synonyms and its inclusion terms."""
     title = cm.get_description(code)
-    synonyms = [*_BRACKET.findall(title), *cm.get_inclusion_term(code)]
+    # A bracket after "due to X" or "X as the cause of" abbreviates the agent, not the disease.
+    brackets = [] if _AGENT.search(title) else _BRACKET.findall(title)
+    synonyms = [*brackets, *cm.get_inclusion_term(code)]
     out: list[str] = []
     for text in [title, *synonyms]:
         term = clean_title(_NOS.sub("", text))
@@ -203,7 +211,7 @@ def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
     for raw in cm.get_all_codes(False):
         if not cm.is_category_or_subcategory(raw) or cm.is_extended_subcategory(raw):
             continue
-        if raw.startswith(SKIP_CHAPTERS):
+        if raw.startswith(SKIP_CHAPTERS) or raw.startswith(SKIP_CODES):
             continue
         for term in candidate_terms(raw):
             if covered_by(term, curated):

@@ -76,3 +76,15 @@ def test_extended_condition_is_found_only_with_extended_vocab() -> None:
     text = f"Patients with a history of {EXTENDED_ONLY.capitalize()} are excluded."
     assert "ICD10CM:B65" not in _keys_found(False, text)
     assert "ICD10CM:B65" in _keys_found(True, text)
+
+
+def test_organisms_are_not_diseases() -> None:
+    import datetime as dt
+
+    from pipeline.facts import facts_from_doc
+    from pipeline.nlp import get_nlp
+
+    text = "Uncomplicated E. coli UTI treated with nitrofurantoin."
+    facts = facts_from_doc(get_nlp()(text), "P", "N", dt.date(2025, 1, 1))
+    assert not [f for f in facts if f.code.startswith(("B95", "B96", "B97"))]
+    assert any(f.code.startswith("N39") for f in facts)
