@@ -72,12 +72,12 @@ def build_nlp() -> Language:
 def context_rules() -> list[Any]:
     """medspaCy's default ConText rules minus the ones we replace, plus ours (context_rules.json).
 
-    Two rules with one literal collide in ConText's matcher, so ours replace same-literal defaults.
+    One phrase keeps one meaning: a rule of ours replaces any default rule with the same literal.
     """
     from medspacy.context import ConTextRule
 
     ours = _resource_json("context_rules.json")
-    # A rule of ours replaces a default rule with the same literal (the matcher keys on it).
+    # A rule of ours replaces a default rule with the same literal (one phrase, one meaning).
     removed = {x.lower() for x in ours.get("remove_default", [])}
     removed |= {r["literal"].lower() for r in ours["context_rules"]}
     default_path = Path(medspacy.__file__).parent.parent / "resources" / "en" / "context_rules.json"
