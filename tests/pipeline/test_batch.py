@@ -71,7 +71,7 @@ def test_cli_batch_on_local_dask_cluster_matches_sync(notes_file: Path, tmp_path
     out = tmp_path / "dask"
     res = CliRunner().invoke(
         app,
-        ["batch", "--input", str(notes_file), "--out", str(out), "--workers", "1",
+        ["batch", "--input", str(notes_file), "--out", str(out), "--workers", "2",
          "--partition-size", "8"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
