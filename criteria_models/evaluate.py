@@ -228,6 +228,12 @@ class Evaluator:
             # The latest statement wins: later note, then later in the same note.
             if _sort_key(max(negative, key=_sort_key)) > _sort_key(max(positive, key=_sort_key)):
                 positive = []
+        if positive and uncertain:
+            # A later "cannot be confirmed" / "provisional" reopens an earlier affirmation.
+            latest_uncertain = max(uncertain, key=_sort_key)
+            if _sort_key(latest_uncertain) > _sort_key(max(positive, key=_sort_key)):
+                reason = f"{what}: latest statement is uncertain"
+                return Verdict("unknown", reason, _evidence([latest_uncertain]))
         if positive:
             if node.window is not None:
                 return self._condition_window(node, positive, what)
@@ -257,15 +263,19 @@ class Evaluator:
     def _medication(self, node: Medication) -> Verdict:
         taken: list[PatientFact] = []
         denied: list[PatientFact] = []
+        possible: list[PatientFact] = []  # "cannot be confirmed", "possibly received"
         excluded_routes = {r.lower() for r in node.exclude_routes}
         for f in self.facts:
-            if f.category != "drug" or f.hypothetical or f.uncertain:
+            if f.category != "drug" or f.hypothetical:
                 continue
             if not (_matches(node.drugs, f) or set(node.drug_classes) & set(f.drug_classes)):
                 continue
             if f.route and f.route.lower() in excluded_routes:
                 continue
-            (denied if f.negated else taken).append(f)
+            if f.uncertain:
+                possible.append(f)
+            else:
+                (denied if f.negated else taken).append(f)
         what = ", ".join(node.drug_classes + [d.name or d.code for d in node.drugs])
         if node.outcomes:
             # "in remission on adalimumab" is exposure without failure: it does not count.
@@ -291,6 +301,15 @@ class Evaluator:
             return Verdict("met", reason, _evidence(taken, limit=max(3, len(agents))))
         if taken:
             reason = f"only {count} of {node.min_distinct_agents} {what}: {shown}"
+            # Unconfirmed exposures that could make up the count leave the question open.
+            maybe = {f.preferred_name for f in possible} - set(agents)
+            possible_count = max(
+                len(maybe), max((int(f.value_as_number or 1) for f in possible), default=0)
+            )
+            if count + possible_count >= node.min_distinct_agents:
+                return Verdict(
+                    "unknown", f"{reason}; more unconfirmed", _evidence(taken + possible)
+                )
             return Verdict("not_met", reason, _evidence(taken))
         if denied:
             return Verdict("not_met", f"no {what} documented", _evidence(denied))

@@ -322,3 +322,19 @@ def test_evidence_and_reason_on_verdicts() -> None:
     assert v.label == "met"
     assert "3.62 x ULN" in v.reason
     assert v.evidence[0].note_id == "N1" and v.evidence[0].start == 10
+
+
+def test_later_uncertain_statement_reopens_an_affirmation() -> None:
+    node = Condition(concepts=[CROHN])
+    early = fact("K50", note_date=dt.date(2024, 1, 1))
+    late_doubt = fact("K50", uncertain=True, note_date=dt.date(2025, 1, 1))
+    assert label(node, [early, late_doubt]) == "unknown"
+    assert label(node, [late_doubt, fact("K50", note_date=dt.date(2025, 2, 1))]) == "met"
+
+
+def test_unconfirmed_agents_leave_a_count_open() -> None:
+    node = Medication(drug_classes=["biologic"], min_distinct_agents=2)
+    ifx = fact("infliximab", "DRUG", "drug", drug_classes=("biologic",))
+    maybe = fact("tnf_inhibitor", "DRUGCLASS", "drug", drug_classes=("biologic",), uncertain=True)
+    assert label(node, [ifx]) == "not_met"
+    assert label(node, [ifx, maybe]) == "unknown"

@@ -150,3 +150,12 @@ def test_parallel_extraction_equals_serial() -> None:
     serial = list(extract_note_facts(get_nlp(), notes))
     parallel = list(extract_note_facts_parallel(notes, n_process=2, chunk_size=1))
     assert serial and parallel == serial
+
+
+def test_negation_stops_at_attribution() -> None:
+    f = one("No active infection (fevers attributed to AOSD).", "M06.1")
+    assert not f.negated
+
+
+def test_unconfirmed_is_uncertain() -> None:
+    assert one("RA classification cannot be confirmed until serology is back.", "M06.9").uncertain
