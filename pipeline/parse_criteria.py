@@ -389,6 +389,38 @@ _WITHIN = re.compile(
     rf"\b(?:less\s+than|<|fewer\s+than|up\s+to)\s+{_NUM}\s*{_UNIT}\s+(?:ago|before|prior)\b",
     re.I,
 )
+# "during the last year", "within the past month": a window of one unit, without a number.
+_WITHIN_UNIT = re.compile(
+    r"\b(?:within|in|during|over)\s+the\s+(?:last|past|previous|preceding|prior)\s+"
+    r"(day|week|month|year)\b",
+    re.I,
+)
+# A negative cue right before a concept ("non-pregnant", "no history of", "free of"): the
+# criterion asks for the ABSENCE of that concept.
+_NON_BEFORE = re.compile(r"\bnon-?\s?$", re.I)
+_PERSON = re.compile(
+    r"(?:wom[ae]n|m[ae]n|females?|males?|patients?|subjects?|adults?|participants?|"
+    r"volunteers?|individuals?|persons?|people)",
+    re.I,
+)
+# What may follow a one-word state negated by "non-": the end of the phrase or a person noun,
+# not another noun ("non-melanoma skin cancer").
+_STATE_END = re.compile(
+    rf"\s*(?:$|[,;:.)(/]|(?:and|or|with|who|that|aged?|between|at|in|of|for|\d+)\b|"
+    rf"{_PERSON.pattern}\b)",
+    re.I,
+)
+_NEG_BEFORE = re.compile(
+    r"(?:\b(?:no|not|never|without|absence\s+of|free\s+of|lack\s+of|"
+    r"negative\s+for)\s+(?:(?:known|prior|previous|past|history|of|evidence|any|clinical|"
+    r"clinically|significant|current|documented|diagnosed|with|been|have|having|has|had|be|a|an)"
+    r"\s+)*)$",
+    re.I,
+)
+# "nonsmoker", "nondiabetic": the glued prefix is spaced so the concept is found.
+_GLUED_NON = re.compile(
+    r"\bnon(?=(?:smok|diabet|pregnan|lactat|hypertens|obes|alcohol|drink)\w*)", re.I
+)
 _AT_LEAST_BEFORE = re.compile(
     rf"\b(?:at\s+least|more\s+than|greater\s+than|over|>|≥|>=|minimum\s+of)\s+{_NUM}\s*{_UNIT}\s+"
     rf"(?:before|prior|preceding|ago|since)",
@@ -541,6 +573,10 @@ def _window(text: str) -> TimeWindow | None:
         number, unit = (m[1], m[2]) if m[1] else (m[3], m[4])
         label = m.group(0) + (f" ({anchor.group(0)})" if anchor else "")
         return TimeWindow(max_days_before=_days(number, unit), text=label)
+    m = _WITHIN_UNIT.search(text)
+    if m:
+        label = m.group(0) + (f" ({anchor.group(0)})" if anchor else "")
+        return TimeWindow(max_days_before=_days("1", m[1]), text=label)
     m = _AT_LEAST_BEFORE.search(text)
     if m:
         label = m.group(0) + (f" ({anchor.group(0)})" if anchor else "")
@@ -718,7 +754,8 @@ def criterion_requirement(text: str, kind: str) -> tuple[Requirement | None, str
     The public entry point for tools that judge a single criterion against a patient; it reads
     the text through the note pipeline's concept layer, like :func:`parse_protocol` does.
     """
-    requirement, category, _ = _meaning(text, kind)
+    # "nonsmoker" -> "non-smoker" (same length is not needed: no spans are returned here).
+    requirement, category, _ = _meaning(_GLUED_NON.sub("non-", text), kind)
     return requirement, category
 
 
@@ -794,27 +831,30 @@ def _meaning(
             )
     if conditions:
         seen: dict[str, ConceptRef] = {}
+        absent: dict[str, ConceptRef] = {}
         for f in conditions:
-            seen.setdefault(
+            into = absent if _absence_asked(text, f) else seen
+            into.setdefault(
                 f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name)
             )
+        absent = {k: v for k, v in absent.items() if k not in seen}
         status = (
             "ever"
             if re.search(r"\b(?:history|previous|prior|ever|previously)\b", text, re.I)
             else "current"
         )
         qualifiers = sorted({q.lower() for q in _QUALIFIERS.findall(text[:cut])})
-        parts.append(
-            Condition(
-                concepts=list(seen.values()),
+        for group, negated in ((seen, False), (absent, True)):
+            if not group:
+                continue
+            condition = Condition(
+                concepts=list(group.values()),
                 exceptions=[_ref(f.code_system, f.code, f.preferred_name) for f in exceptions],
                 qualifiers=qualifiers,
                 status=status,  # type: ignore[arg-type]
-                window=window
-                if status == "current" or (window and window.min_days_before)
-                else None,
+                window=window,
             )
-        )
+            parts.append(Not(item=condition) if negated else condition)
     if drugs:
         classes = sorted({f.code for f in drugs if f.code_system == "DRUGCLASS"})
         names = {
@@ -835,7 +875,7 @@ def _meaning(
                 exclude_routes=["inhaled", "topical"]
                 if re.search(r"\b(?:inhaled|topical)\b", text[cut:], re.I)
                 else [],
-                window=window if window and window.max_days_before else None,
+                window=window,
             )
         )
     age = _age(text)
@@ -870,6 +910,20 @@ def _meaning(
     return AllOf(items=parts), category, applicability
 
 
+def _absence_asked(text: str, fact: PatientFact) -> bool:
+    """Whether a negative cue governs this concept: "no history of X", "free of X", and "non-X"
+    for a one-word state ("non-pregnant", "non-smoker", "non-diabetic"). A "non-" that starts a
+    compound naming another disease ("non-small cell lung cancer", "non-melanoma skin cancer")
+    narrows that disease instead and is not an absence."""
+    before = text[max(0, fact.start - 60) : fact.start]
+    if _NEG_BEFORE.search(before):
+        return True
+    words = text[fact.start : fact.end].split()
+    if not _NON_BEFORE.search(before) or not all(_PERSON.fullmatch(w) for w in words[1:]):
+        return False
+    return bool(_STATE_END.match(text, fact.end))
+
+
 def _category(parts: list[Requirement], text: str) -> str:
     if _CONSENT.search(text) and all(p.type == "condition" for p in parts):
         return "consent"
@@ -881,13 +935,15 @@ def _category(parts: list[Requirement], text: str) -> str:
         if all(p.type != "medication" for p in parts):
             return "pregnancy"
     if len(parts) == 1:
+        if isinstance(parts[0], Not):
+            return _category([parts[0].item], text)
         return parts[0].type if parts[0].type not in ("all_of", "any_of") else _inner(parts[0])
-    return "composite"
+    return _inner(AllOf(items=parts))
 
 
 def _inner(req: Requirement) -> str:
     items = getattr(req, "items", [])
-    types = {i.type for i in items}
+    types = {i.item.type if isinstance(i, Not) else i.type for i in items}
     return types.pop() if len(types) == 1 else "composite"
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from criteria_models import Protocol
-from criteria_models.model import AllOf, Condition, Demographic, Measurement, Medication
+from criteria_models.model import AllOf, Condition, Demographic, Measurement, Medication, Not
 from pipeline.parse_criteria import criterion_requirement, parse_protocol
 
 SIMPLE = """Eligibility Criteria
@@ -269,3 +269,81 @@ def test_fuzz_parse_protocol_never_crashes(pieces: list[str]) -> None:
     assert _round_trip(model) == model
     for c in model.criteria:
         assert c.span is not None and text[c.span.start : c.span.end] == c.text
+
+
+def _codes(node: object) -> set[str]:
+    return {c.code for c in getattr(node, "concepts", [])}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Non pregnant women", "Z33.1"),
+        ("Non-pregnant, non-lactating female subjects", "Z39.1"),
+        ("Nonsmoker", "Z72.0"),
+        ("non-diabetic adults", "E11.9"),
+        ("No history of myocardial infarction", "I25.2"),
+    ],
+)
+def test_negative_prefix_asks_for_absence(text: str, code: str) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    assert isinstance(requirement, Not), requirement
+    assert code in _codes(requirement.item)
+
+
+def test_negated_state_next_to_a_required_one() -> None:
+    requirement, category = criterion_requirement("COPD, non smoker", "inclusion")
+    assert isinstance(requirement, AllOf)
+    kept = [i for i in requirement.items if isinstance(i, Condition)]
+    negated = [i for i in requirement.items if isinstance(i, Not)]
+    assert [_codes(i) for i in kept] == [{"J44.9"}]
+    assert [_codes(i.item) for i in negated] == [{"Z72.0"}]
+    assert category == "condition"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Non-small cell lung cancer", "non small cell lung cancer", "Non-melanoma skin cancer"],
+)
+def test_non_naming_a_disease_subtype_is_not_an_absence(text: str) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    assert isinstance(requirement, Condition), requirement
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "days"),
+    [
+        ("Myocardial infarction within 3 months prior to screening", "max_days_before", 90),
+        ("History of stroke in the past 6 months", "max_days_before", 180),
+        ("Myocardial infarction during the last year", "max_days_before", 365),
+        ("Prior stroke within 30 days before randomization", "max_days_before", 30),
+        ("Stroke at least 6 months before screening", "min_days_before", 180),
+    ],
+)
+def test_condition_time_windows(text: str, field: str, days: int) -> None:
+    requirement, _ = criterion_requirement(text, "exclusion")
+    assert isinstance(requirement, Condition), requirement
+    assert requirement.window is not None
+    assert getattr(requirement.window, field) == days
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "days"),
+    [
+        ("Methotrexate within 30 days before first dose", "max_days_before", 30),
+        ("Treated with methotrexate in the last 2 weeks", "max_days_before", 14),
+        ("Methotrexate stopped at least 4 weeks before enrollment", "min_days_before", 28),
+    ],
+)
+def test_medication_time_windows(text: str, field: str, days: int) -> None:
+    requirement, _ = criterion_requirement(text, "exclusion")
+    assert isinstance(requirement, Medication), requirement
+    assert requirement.window is not None
+    assert getattr(requirement.window, field) == days
+
+
+def test_weight_threshold_is_a_measurement() -> None:
+    requirement, category = criterion_requirement("Weighing less than 100 lbs", "exclusion")
+    assert isinstance(requirement, Measurement)
+    assert requirement.comparator == "<" and requirement.value == 100
+    assert category == "measurement"
