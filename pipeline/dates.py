@@ -36,18 +36,16 @@ _NUMBER_WORDS = {
     "twelve": 12,
 }
 
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})\b")),
     ("iso_month", re.compile(r"\b((?:19|20)\d\d)-(\d{1,2})\b(?!-)")),
     ("mdy", re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")),
     ("my", re.compile(r"\b(\d{1,2})/((?:19|20)\d\d)\b")),
     (
+        # Any word, then checked against the month names: much faster than an alternation of
+        # 24 names tried at every position.
         "month_name",
-        re.compile(
-            rf"\b({_MONTH_NAMES})\.?\s+(?:(\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d\d)\b",
-            re.IGNORECASE,
-        ),
+        re.compile(r"\b([A-Za-z]{3,9})\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d\d)\b"),
     ),
     (
         "relative",
@@ -65,6 +63,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+
+
+_ANY_YEAR = re.compile(r"(?:19|20)\d\d")
+_AGO = re.compile(r"\bago\b", re.IGNORECASE)
 
 
 class DateMention(NamedTuple):
@@ -97,8 +99,14 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
+    has_year = _ANY_YEAR.search(text) is not None
+    has_ago = _AGO.search(text) is not None
     for kind, pattern in _PATTERNS:
+        if (kind == "relative" and not has_ago) or (kind != "relative" and not has_year):
+            continue  # cheap checks first: most patterns need a year, "relative" needs "ago"
         for m in pattern.finditer(text):
+            if kind == "month_name" and m[1].lower() not in _MONTHS:
+                continue
             if not free(m.start(), m.end()):
                 continue
             date: dt.date | None = None
