@@ -286,16 +286,23 @@ def eval_seed(
     errors: Annotated[bool, typer.Option(help="List every wrong label")] = False,
 ) -> None:
     """Per-criterion and overall accuracy on the seed-trial gold labels."""
-    from pipeline.eval_seed import LABELS, read_gold, score_seed
+    from pipeline.eval_seed import LABELS, fact_coverage, read_gold, score_seed
 
     if not gold.is_file():
         raise _fail(f"E-IO-001 {gold}: gold file not found")
-    _, _, _, results = _match(criteria, patients)
-    rep = score_seed(results, read_gold(gold))
+    _, read, facts, results = _match(criteria, patients)
+    gold_rows = read_gold(gold)
+    rep = score_seed(results, gold_rows)
+    notes = {n.note_id: (p.patient_id, n.text) for p in read.patients for n in p.notes}
+    rep.fact_coverage, rep.fact_coverage_asserted, n_quotes = fact_coverage(notes, facts, gold_rows)
     typer.echo(f"patients: {rep.n_patients}")
     typer.echo(f"criterion accuracy: {rep.criterion_acc:.3f}")
     typer.echo(f"overall accuracy:   {rep.overall_acc:.3f}")
     typer.echo(f"evidence hit rate:  {rep.evidence_hit_rate}")
+    typer.echo(
+        f"gold quotes containing a fact: {rep.fact_coverage} "
+        f"(with consistent assertion {rep.fact_coverage_asserted}; {n_quotes} quotes)"
+    )
     typer.echo(
         f"stated exclusions missed as eligible: {len(rep.missed_exclusions)} {rep.missed_exclusions or ''}"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from criteria_models.evaluate import PatientResult
+from criteria_models.facts import PatientFact
 
 LABELS = ("met", "not_met", "unknown", "not_applicable")
 
@@ -24,6 +25,8 @@ class SeedReport:
     missed_exclusions: list[str]
     errors: list[dict[str, str]] = field(default_factory=list)
     evidence_hit_rate: float | None = None
+    fact_coverage: float | None = None
+    fact_coverage_asserted: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +38,8 @@ class SeedReport:
             "overall_confusion": self.overall_confusion,
             "missed_exclusions_as_eligible": self.missed_exclusions,
             "evidence_hit_rate": self.evidence_hit_rate,
+            "fact_coverage": self.fact_coverage,
+            "fact_coverage_asserted": self.fact_coverage_asserted,
         }
 
 
@@ -110,3 +115,63 @@ def score_seed(results: list[PatientResult], gold: dict[str, dict[str, Any]]) ->
         errors=errors,
         evidence_hit_rate=round(ev_hit / ev_total, 4) if ev_total else None,
     )
+
+
+# Criteria judged from documentation statements rather than clinical concepts.
+_DOCUMENTATION = {"INC-CONSENT"}
+
+
+def fact_coverage(
+    notes: dict[str, tuple[str, str]],
+    facts: list[PatientFact],
+    gold: dict[str, dict[str, Any]],
+) -> tuple[float | None, float | None, int]:
+    """Share of gold evidence quotes (met/not_met, clinical criteria) that contain an extracted
+    fact, and share whose fact also carries an assertion consistent with the gold label.
+
+    ``notes`` maps note_id -> (patient_id, text). A quote is located by exact search in the
+    patient's notes; a fact covers it when its span lies inside the quote. Consistent assertion:
+    not family, not hypothetical; a lab needs a value or result; a condition must be affirmed for
+    a met label (for not_met, absence shows as a negation or as a "controlled"/normal statement).
+    """
+    by_note: dict[str, list[PatientFact]] = {}
+    for f in facts:
+        by_note.setdefault(f.note_id, []).append(f)
+    total = covered = asserted = 0
+    for pid, row in gold.items():
+        for cid, quote in row.get("evidence", {}).items():
+            label = row["criteria"].get(cid)
+            if cid in _DOCUMENTATION or label not in ("met", "not_met"):
+                continue
+            located = [
+                (nid, text.find(quote))
+                for nid, (owner, text) in notes.items()
+                if owner == pid and quote in text
+            ]
+            if not located:
+                continue
+            total += 1
+            nid, start = located[0]
+            inside = [
+                f for f in by_note.get(nid, []) if f.start >= start and f.end <= start + len(quote)
+            ]
+            if not inside:
+                continue
+            covered += 1
+            if any(_consistent(f, label) for f in inside):
+                asserted += 1
+    if not total:
+        return None, None, 0
+    return round(covered / total, 4), round(asserted / total, 4), total
+
+
+def _consistent(fact: PatientFact, label: str) -> bool:
+    if fact.family or fact.hypothetical:
+        return False
+    if fact.category == "lab":
+        return (
+            fact.value_as_number is not None or fact.result is not None or bool(fact.uln_multiple)
+        )
+    if fact.category == "drug":
+        return True
+    return label == "not_met" or not fact.negated
