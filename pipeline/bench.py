@@ -236,9 +236,9 @@ def _count_parallel_chunk(chunk: list[str]) -> tuple[int, int, int]:
     from pipeline.nlp import get_nlp
 
     tokens = facts = 0
-    for i, doc in enumerate(get_nlp().pipe(chunk, batch_size=64)):
+    for i, (text, doc) in enumerate(zip(chunk, get_nlp().pipe(chunk, batch_size=64), strict=True)):
         tokens += len(doc)
-        facts += len(facts_from_doc(doc, "bench", str(i), None))
+        facts += len(facts_from_doc(doc, "bench", str(i), None, text))
     return len(chunk), tokens, facts
 
 
@@ -271,9 +271,10 @@ def _measure(system: str, texts: list[str], n_process: int, warmup: int) -> dict
         for doc in nlp.pipe(texts[:warmup]):
             facts_from_doc(doc, "bench", "warmup", None)
         t0, c0 = time.perf_counter(), time.process_time()
-        for i, doc in enumerate(nlp.pipe(texts, batch_size=64), start=1):
+        pairs = zip(texts, nlp.pipe(texts, batch_size=64), strict=True)
+        for i, (text, doc) in enumerate(pairs, start=1):
             tokens += len(doc)
-            facts += len(facts_from_doc(doc, "bench", str(i), None))
+            facts += len(facts_from_doc(doc, "bench", str(i), None, text))
             _progress("ours", i, len(texts))
         seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     elif system == "ours_parallel":

@@ -147,9 +147,9 @@ def sentence_char_bounds(doc: Doc) -> list[tuple[int, int]]:
     n = len(doc)
     if n == 0:
         return []
-    if not doc.has_annotation("SENT_START"):
-        return [(s.start_char, s.end_char) for s in doc.sents]
     attrs = doc.to_array([SENT_START, IDX, LENGTH]).astype("int64")
+    if not attrs[:, 0].any():  # no sentence annotation (doc.has_annotation walks every token)
+        return [(s.start_char, s.end_char) for s in doc.sents]
     starts = [0, *(numpy.flatnonzero(attrs[1:, 0] == 1) + 1).tolist()]
     ends = [*starts[1:], n]
     idx = attrs[:, 1].tolist()
@@ -165,9 +165,15 @@ class _NoteContext:
     mention made long notes quadratic.
     """
 
-    def __init__(self, doc: Doc, note_date: dt.date | None) -> None:
+    def __init__(self, doc: Doc, note_date: dt.date | None, text: str | None = None) -> None:
         self.doc = doc
-        self.text = doc.text  # built from the tokens on each access: read it once
+        # doc.text is rebuilt from the tokens on each access; the source text is identical.
+        same = (
+            text is not None
+            and len(doc) > 0
+            and doc[-1].idx + len(doc[-1].text_with_ws) == len(text)
+        )
+        self.text = text if same and text is not None else doc.text
         self.note_date = note_date
         self.dates: list[DateMention] = find_dates(self.text, note_date)
         self.date_starts = [d.start for d in self.dates]
@@ -367,10 +373,16 @@ def _modifiers(ent: Span) -> tuple[str, ...]:
 
 
 def facts_from_doc(
-    doc: Doc, patient_id: str, note_id: str, note_date: dt.date | None
+    doc: Doc,
+    patient_id: str,
+    note_id: str,
+    note_date: dt.date | None,
+    text: str | None = None,
 ) -> list[PatientFact]:
+    """Facts of one processed note. ``text`` is the note text the doc was made from, if at hand:
+    spaCy rebuilds ``doc.text`` token by token on every access."""
     index = concept_index()
-    ctx = _NoteContext(doc, note_date)
+    ctx = _NoteContext(doc, note_date, text)
     out: list[PatientFact] = []
     for ent in ctx.ents:
         record = index.records.get(ent.kb_id_)
@@ -519,10 +531,10 @@ def extract_note_facts(
     """Facts for (patient_id, note_id, note_date, text) tuples, streamed with ``nlp.pipe``."""
     items = list(notes)
     texts = (text for _, _, _, text in items)
-    for (patient_id, note_id, note_date, _), doc in zip(
+    for (patient_id, note_id, note_date, text), doc in zip(
         items, nlp.pipe(texts, batch_size=batch_size), strict=True
     ):
-        yield from facts_from_doc(doc, patient_id, note_id, note_date)
+        yield from facts_from_doc(doc, patient_id, note_id, note_date, text)
 
 
 def _worker_facts(chunk: list[NoteTuple]) -> list[PatientFact]:

@@ -159,3 +159,11 @@ def test_negation_stops_at_attribution() -> None:
 
 def test_unconfirmed_is_uncertain() -> None:
     assert one("RA classification cannot be confirmed until serology is back.", "M06.9").uncertain
+
+
+def test_source_text_shortcut_gives_identical_facts() -> None:
+    text = "HPI: UC since 2019; failed IFX and ADA.\nLabs: ALT 145 U/L (ref 7-40). No seizures."
+    doc = get_nlp()(text)
+    assert facts_from_doc(doc, "P", "N", NOTE_DATE, text) == facts_from_doc(
+        doc, "P", "N", NOTE_DATE
+    )
