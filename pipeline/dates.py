@@ -13,28 +13,14 @@ import datetime as dt
 import re
 from typing import NamedTuple
 
+from pipeline.numbers import NUMBER_WORDS
+
 _MONTHS = (
     {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
     | {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
     | {"sept": 9}
 )
 
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b((?:19|20)\d\d)-(\d{1,2})-(\d{1,2})\b")),
@@ -133,7 +119,7 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
             elif kind == "relative":
                 if note_date is None:
                     continue
-                n = int(m[1]) if m[1].isdigit() else _NUMBER_WORDS[m[1].lower()]
+                n = int(m[1]) if m[1].isdigit() else NUMBER_WORDS[m[1].lower()]
                 unit = m[2].lower()
                 days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit[0]] * n
                 date = note_date - dt.timedelta(days=days)

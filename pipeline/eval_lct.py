@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import metrics
+
 log = logging.getLogger(__name__)
 
 TYPES = ("Condition", "Drug", "Procedure", "Observation", "Eq-Comparison")
@@ -67,16 +69,15 @@ class TypeScore:
 
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return metrics.precision(self.tp, self.fp)
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        return metrics.recall(self.tp, self.fn)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return metrics.f1(self.tp, self.fp, self.fn)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 
 from spacy.language import Language
 
+from pipeline import metrics
 from pipeline.assertion import Assertion, TargetNotFoundError, assertion_of, judge_doc
 
 log = logging.getLogger(__name__)
@@ -49,16 +50,15 @@ class BinaryScore:
 
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return metrics.precision(self.tp, self.fp)
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        return metrics.recall(self.tp, self.fn)
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return metrics.f1(self.tp, self.fp, self.fn)
 
     @property
     def accuracy(self) -> float:

@@ -34,6 +34,7 @@ from criteria_models.model import (
     Span,
     TimeWindow,
 )
+from pipeline.numbers import NUMBER_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -534,21 +535,6 @@ _COMPARATOR_WORDS: dict[str, Comparator] = {
     "at least": ">=",
     "up to": "<=",
 }
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-    "eighteen": 18,
-    "twenty-four": 24,
-}
 _DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30, "y": 365}
 
 
@@ -558,7 +544,7 @@ _DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30, "y": 365}
 def _count(word: str | None) -> int:
     if not word:
         return 1
-    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.lower(), 1)
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word.lower(), 1)
 
 
 def _days(number: str | None, unit: str | None) -> int:
