@@ -77,6 +77,7 @@ _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+_ANY_OUTCOME = re.compile("|".join(f"(?:{p.pattern})" for _, p in _OUTCOMES), re.IGNORECASE)
 _COUNT_WORDS = {
     "one": 1,
     "two": 2,
@@ -307,7 +308,8 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     after_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
     after = ctx.text[ent.end_char : after_end]
     best: tuple[float, str] | None = None
-    for name, pattern in _OUTCOMES:
+    # One scan for any outcome word first: most drug mentions (medication lists) have none.
+    for name, pattern in _OUTCOMES if _ANY_OUTCOME.search(after) else ():
         for m in pattern.finditer(after):
             if _denied(after, m.start()):
                 continue
@@ -325,7 +327,7 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
             floor = other.end_char
             break
     before = ctx.text[floor:cursor]
-    for name, pattern in _OUTCOMES:
+    for name, pattern in _OUTCOMES if _ANY_OUTCOME.search(before) else ():
         for m in pattern.finditer(before):
             if _denied(before, m.start()):
                 continue
