@@ -222,7 +222,9 @@ class Evaluator:
                 negative.append(f)
             elif _matches(node.absent_if, f) and not (f.negated or f.uncertain):
                 negative.append(f)
-        names = sorted({f.preferred_name for f in positive} | {f.preferred_name for f in negative})
+        # Reasons name the condition's own concepts; evidence of absence is named after "by".
+        own = [f for f in positive + negative + uncertain if _matches(node.concepts, f)]
+        names = sorted({f.preferred_name for f in own} or {f.preferred_name for f in positive})
         what = ", ".join(names) or (node.concepts[0].name or node.concepts[0].code)
         if positive and negative:
             # The latest statement wins: later note, then later in the same note.
@@ -239,7 +241,9 @@ class Evaluator:
                 return self._condition_window(node, positive, what)
             return Verdict("met", f"{what} documented", _evidence(positive))
         if negative:
-            return Verdict("not_met", f"{what}: documented as absent", _evidence(negative))
+            others = sorted({f.preferred_name for f in negative if not _matches(node.concepts, f)})
+            by = f" (by {', '.join(others)})" if others else ""
+            return Verdict("not_met", f"{what}: documented as absent{by}", _evidence(negative))
         if uncertain:
             return Verdict("unknown", f"{what}: uncertain or suspected only", _evidence(uncertain))
         return Verdict(node.when_silent, f"{what}: not mentioned")
