@@ -18,6 +18,7 @@ import spacy
 from spacy.language import Language
 
 import pipeline.components.concept_matcher
+import pipeline.components.sections
 import pipeline.components.sentences
 from pipeline.components.context_scope import scope_context_to_target_sentences
 
@@ -59,8 +60,11 @@ def build_nlp() -> Language:
     nlp.add_pipe("elig_sentences")
     nlp.add_pipe("elig_concepts")
     context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
+    # medspaCy's sectionizer and rules, writing sections onto entity tokens only (much cheaper).
     sectionizer: Any = nlp.add_pipe(
-        "medspacy_sectionizer", config={"rules": "default", "span_attrs": _SECTION_ATTRS}
+        "elig_sectionizer",
+        name="medspacy_sectionizer",
+        config={"rules": "default", "span_attrs": _SECTION_ATTRS},
     )
     sectionizer.add([SectionRule(literal, category) for literal, category in section_rules()])
     context.add(context_rules())

@@ -156,3 +156,19 @@ def test_pattern_maker_tokenizes_like_the_tokenizer() -> None:
     terms = ["heart failure", "cannot walk", "anti-TNF", "Crohn's disease", "HIV 1", "B/C"]
     made = [[t.text for t in d] for d in PatternMaker(nlp).docs(terms)]
     assert made == [[t.text for t in nlp.tokenizer(term)] for term in terms]
+
+
+def test_entity_sectionizer_sets_sections_on_entities() -> None:
+    from pipeline.nlp import get_nlp
+
+    doc = get_nlp()("HPI: Crohn disease since 2016.\nFH: Mother has epilepsy.\nPMH: asthma.")
+    by_text = {e.text: e for e in doc.ents}
+    assert by_text["Crohn disease"]._.section_category == "history_of_present_illness"
+    assert by_text["epilepsy"]._.section_category == "family_history"
+    assert by_text["epilepsy"]._.is_family
+    assert by_text["asthma"]._.is_historical
+    assert [s.category for s in doc._.sections] == [
+        "history_of_present_illness",
+        "family_history",
+        "past_medical_history",
+    ]
