@@ -377,9 +377,6 @@ _EXCEPTION = re.compile(
     re.I,
 )
 _SHARED = re.compile(r"\s*(?:/|,|or|and|&)\s*", re.I)
-_ULN_AFTER = re.compile(
-    r"[^0-9;]{0,20}?\d+(?:\.\d+)?\s*(?:x|×|times|-?fold)\s*(?:the\s+)?(?:ULN|upper\s+limit)", re.I
-)
 _NUM = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|twenty-four)"
 _UNIT = r"(hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)"
 _WITHIN = re.compile(
@@ -800,21 +797,12 @@ def _meaning(
         comparator: Comparator = lab.value_comparator  # type: ignore[assignment]
         analytes = [*pending, ref]
         pending = []
-        if _ULN_AFTER.match(text, lab.end):
-            parts.append(
-                Measurement(
-                    analytes=analytes, comparator=comparator, uln_multiple=lab.value_as_number
-                )
+        # A stated multiple of the ULN never reaches here: the value reader keeps it apart.
+        parts.append(
+            Measurement(
+                analytes=analytes, comparator=comparator, value=lab.value_as_number, unit=lab.unit
             )
-        else:
-            parts.append(
-                Measurement(
-                    analytes=analytes,
-                    comparator=comparator,
-                    value=lab.value_as_number,
-                    unit=lab.unit,
-                )
-            )
+        )
     if conditions:
         seen: dict[str, ConceptRef] = {}
         absent: dict[str, ConceptRef] = {}
