@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from pipeline.lexicon import (
+    LabEntry,
     load_concepts,
     load_drugs,
     load_labs,
@@ -134,5 +135,6 @@ def _add_extended(records: dict[str, ConceptRecord], terms: dict[str, str]) -> N
 
 
 @lru_cache(maxsize=1)
-def lab_entries() -> dict[str, object]:
+def lab_entries() -> dict[str, LabEntry]:
+    """Lab lexicon entries by code (units, unitless, qualitative, default range)."""
     return {lab.code: lab for lab in load_labs().labs}

@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from functools import cache
 
 import numpy
 from spacy.attrs import IDX, LENGTH, SENT_START
@@ -18,9 +19,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from criteria_models.facts import PatientFact
-from pipeline.concepts import ConceptRecord, concept_index
+from pipeline.concepts import ConceptRecord, concept_index, lab_entries
 from pipeline.dates import DateMention, find_dates
-from pipeline.lexicon import LabEntry, load_labs, load_statement_rules
+from pipeline.lexicon import LabEntry, load_statement_rules
+from pipeline.numbers import NUMBER_WORDS
 from pipeline.values import read_quantity, read_result
 
 _ROUTES: list[tuple[str, re.Pattern[str]]] = [
@@ -78,16 +80,7 @@ _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 _ANY_OUTCOME = re.compile("|".join(f"(?:{p.pattern})" for _, p in _OUTCOMES), re.IGNORECASE)
-_COUNT_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "both": 2,
-    "multiple": 2,
-}
+_COUNT_WORDS = {**NUMBER_WORDS, "both": 2, "multiple": 2}
 _COUNT_BEFORE = re.compile(
     r"\b(\d|one|two|three|four|five|six|both|multiple)\s+(?:different\s+|prior\s+|previous\s+)?$",
     re.I,
@@ -107,27 +100,20 @@ _CURRENT_WORDS = re.compile(
 )
 
 
-def _labs() -> dict[str, LabEntry]:
-    return {lab.code: lab for lab in load_labs().labs}
-
-
-_LAB_CACHE: dict[str, LabEntry] = {}
-
-
 def _lab(code: str) -> LabEntry | None:
-    if not _LAB_CACHE:
-        _LAB_CACHE.update(_labs())
-    return _LAB_CACHE.get(code)
+    return lab_entries().get(code)
 
 
-_STATEMENTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+@cache
+def _statement_rules() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    return {
+        rule.concept: (re.compile(rule.affirm, re.I), re.compile(rule.deny, re.I))
+        for rule in load_statement_rules().rules
+    }
 
 
 def _statement(key: str) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    if not _STATEMENTS:
-        for rule in load_statement_rules().rules:
-            _STATEMENTS[rule.concept] = (re.compile(rule.affirm, re.I), re.compile(rule.deny, re.I))
-    return _STATEMENTS.get(key)
+    return _statement_rules().get(key)
 
 
 def _first(patterns: list[tuple[str, re.Pattern[str]]], text: str) -> str | None:
