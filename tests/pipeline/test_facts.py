@@ -167,3 +167,14 @@ def test_source_text_shortcut_gives_identical_facts() -> None:
     assert facts_from_doc(doc, "P", "N", NOTE_DATE, text) == facts_from_doc(
         doc, "P", "N", NOTE_DATE
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She read about CAR-T therapy in the news.",
+        "Self-referred after reading online about CAR-T.",
+    ],
+)
+def test_reading_about_a_therapy_is_not_receiving_it(text: str) -> None:
+    assert one(text, "car_t_therapy").hypothetical
