@@ -173,7 +173,7 @@ def test_source_text_shortcut_gives_identical_facts() -> None:
     "text",
     [
         "She read about CAR-T therapy in the news.",
-        "Self-referred after reading online about CAR-T.",
+        "Self-referred after reading online about CAR-T for myositis.",
     ],
 )
 def test_reading_about_a_therapy_is_not_receiving_it(text: str) -> None:
