@@ -29,8 +29,10 @@ Clinical rules kept as data in ``pipeline/resources/judge_rules.json`` (sources 
   a summary reports the abnormal ones.
 - **Implications**: a finding that a clinician reads as a diagnosis (exertional calf pain ->
   claudication, anti-dsDNA -> lupus, owl's-eye inclusions -> CMV, immunosuppressive therapy
-  -> immunocompromised, a fall or accident -> injury). An inference answers the bare concept,
-  not a graded or staged version of it; a relative's finding is family history.
+  -> immunocompromised, a fall or accident -> injury; hypotension with tachycardia -> shock).
+  An inference answers the bare concept, not a graded or staged version of it; a relative's
+  finding is family history. A test having been done ("physical examination", "CT") does not
+  answer a criterion about its result being normal or the patient healthy.
 - **Lifelong conditions** ("history of bipolar disorder") are current.
 - **Normal panels** ("CBC and biochemical profile are normal") decide bounds outside the
   reference range ("hematocrit < 25" is not met), never bounds inside it.
@@ -46,10 +48,15 @@ Further conventions:
   ventilated") are closed world: a summary would mention them.
 - **Long inclusions** (a definition of ten or more key terms) are not met by one matching
   concept whose sentences hold under a fifth of the terms, unless they list alternatives.
+- **Washouts** ("minimum of two weeks since any major surgery", "must discontinue NSAIDs")
+  hold vacuously when the exposure is absent; when it is present, its timing decides.
 - **Exclusions unknown vs not_met**: silence stays ``not_met`` (closed world) except for
-  measurements; on the TrialGPT dev set no criterion feature (category, organ overlap with the
-  presentation or the trial title) separated the experts' "unknown" from "not_met" in a way
-  that held on held-out patients, so no rule was added for it.
+  measurements and a bare prognosis ("moribund", "not expected to survive 24 hours"), a bedside
+  judgement a summary does not state. On the TrialGPT dev set no other criterion feature
+  (category, parsed concepts, term overlap with the summary or the trial title, time windows,
+  medications, allergies, trial participation, whether the summary has a history section)
+  separated the experts' "unknown" from "not_met" on both patient halves: in every group
+  "not_met" stays the majority, so no rule was added for it.
 """
 
 from __future__ import annotations
@@ -122,6 +129,24 @@ class Implication(_Rule):
     why: str
 
 
+class VitalBound(_Rule):
+    """One vital-sign bound of a vital implication ("systolic blood pressure < 90")."""
+
+    vital: str = Field(description="The name of a rule in ``vitals``")
+    comparator: Comparator
+    value: float
+
+
+class VitalImplication(_Rule):
+    """Vital signs that together imply a diagnosis (hypotension with tachycardia -> shock)."""
+
+    name: str
+    system: str
+    code: str
+    bounds: list[VitalBound] = Field(min_length=1)
+    why: str
+
+
 class NormalStatement(_Rule):
     """A panel whose results a summary may report globally as normal ("CBC is normal")."""
 
@@ -135,6 +160,7 @@ class JudgeRules(_Rule):
     version: str
     vitals: list[VitalRule]
     implications: list[Implication]
+    vital_implications: list[VitalImplication] = Field(default_factory=list)
     study_logistics: str = Field(
         description="Regex of criteria about the study's data, samples or sites, not the patient"
     )
@@ -142,6 +168,14 @@ class JudgeRules(_Rule):
     normal_words: str = Field(description="Regex that must follow the panel name: 'are normal'")
     chronic_prefixes: list[str] = Field(
         description="ICD-10-CM prefixes of lifelong conditions: 'history of' them means 'has'"
+    )
+    diagnostic_tests: list[str] = Field(
+        default_factory=list,
+        description="Concept codes of examinations and tests: having one says nothing of its result",
+    )
+    normality: str = Field(
+        default=r"(?!)",
+        description="Regex of criteria about a normal or healthy result ('without significant findings')",
     )
 
 
@@ -445,7 +479,20 @@ def implied_facts(text: str, spans: Sequence[tuple[int, int]]) -> list[PatientFa
                     term_modifiers=(IMPLIED,),
                 )
             )  # fmt: skip
-    for value in patient_vitals(text).get("body mass index", []):
+    vitals = patient_vitals(text)
+    for vrule in judge_rules().vital_implications:
+        span = _vital_implication_span(vrule, vitals, spans)
+        if span is not None:
+            s, e = _sentence_of(spans, span[0])
+            out.append(
+                PatientFact(
+                    "patient", "summary", SCREENING, "diagnosis", vrule.system, vrule.code,
+                    vrule.name, start=span[0], end=span[1], snippet=text[span[0] : span[1]],
+                    lexical_variant=text[span[0] : span[1]], sentence=text[s:e],
+                    term_modifiers=(IMPLIED,),
+                )
+            )  # fmt: skip
+    for value in vitals.get("body mass index", []):
         if value.implied:
             out.append(
                 PatientFact(
@@ -456,6 +503,28 @@ def implied_facts(text: str, spans: Sequence[tuple[int, int]]) -> list[PatientFa
                 )
             )  # fmt: skip
     return out
+
+
+def _vital_implication_span(
+    rule: VitalImplication,
+    vitals: dict[str, list[VitalValue]],
+    spans: Sequence[tuple[int, int]],
+) -> tuple[int, int] | None:
+    """Where the summary states every bound of a vital implication (the last value of each
+    vital sign, as the judge reads vitals), or None when one is missing or not met. The span
+    runs from the first to the last value when they share a sentence."""
+    found: list[VitalValue] = []
+    for bound in rule.bounds:
+        values = vitals.get(bound.vital, [])
+        if not values or _vital_label(bound.comparator, bound.value, values[-1]) != "met":
+            return None
+        found.append(values[-1])
+    start = min(v.start for v in found)
+    end = max(v.end for v in found)
+    if _sentence_of(spans, start) != _sentence_of(spans, end - 1):
+        first = min(found, key=lambda v: v.start)
+        end = first.end
+    return start, end
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,7 +676,7 @@ def age_requirement(text: str) -> tuple[Requirement | None, str]:
 # -- rules --------------------------------------------------------------------------------------
 
 _PREGNANCY = re.compile(
-    r"\b(?:pregnan\w*|lactat\w*|breast[- ]?feed\w*|nursing\s+(?:women|mothers?)|nursing|"
+    r"\b(?:pregnan\w*|lactat(?:ion|ing)|breast[- ]?feed\w*|nursing\s+(?:women|mothers?)|nursing|"
     r"child[- ]?bearing|contracept\w*|birth[- ]control|menarche|menopaus\w*|post-?menopaus\w*|"
     r"premenopaus\w*|cesarean|caesarean|uterine|uterus|ovar\w*)\b",
     re.I,
@@ -679,6 +748,13 @@ _NEGATIVE = re.compile(
     r"(?:\s+(?:been|be|have|having|a|any|known|previously|prior|history\s+of|medical\s+history\s+of))*",
     re.I,
 )
+_WASHOUT = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:(?:patients?|subjects?|participants?)\s+)?"
+    r"(?:(?:must|should|will|agrees?\s+to)\s+(?:discontinue|stop|withhold)(?:\s+(?:taking|using))?|"
+    r"(?:a\s+)?(?:minimum|at\s+least)\s+(?:of\s+)?\S+\s+(?:days?|weeks?|months?|years?)\s+"
+    r"(?:since|after|from)(?:\s+(?:the\s+)?(?:last|end\s+of))?)\s+(?:any\s+|all\s+)?",
+    re.I,
+)  # a washout: "Minimum of two weeks since any major surgery", "must discontinue NSAIDs"
 
 
 def _pregnancy_stated(text: str) -> bool:
@@ -1136,6 +1212,16 @@ def _partly_verified(crit: str, profile: PatientProfile, spans: Sequence[Span]) 
     return evidence_coverage(crit, profile, spans) < LONG_CRITERION_COVERAGE
 
 
+def _only_tests(spans: Sequence[Span], profile: PatientProfile) -> bool:
+    """Whether all evidence is an examination or test having been done ("physical
+    examination", "CT scan"): that answers "underwent a CT", not "a normal CT" or "in good
+    health based on physical examination"."""
+    tests = set(judge_rules().diagnostic_tests)
+    at = {(s.start, s.end) for s in spans}
+    matched = [f for f in profile.facts if (f.start, f.end) in at]
+    return bool(matched) and all(f.code in tests for f in matched)
+
+
 def _inferred_only(spans: Sequence[Span], profile: PatientProfile) -> bool:
     """Whether all evidence comes from an implication rule (a finding read as a diagnosis):
     such an inference answers a bare concept ("Claudication"), not its grading or staging
@@ -1178,7 +1264,16 @@ _INTERVENTION = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:(?:adult\s+)?(?:patients?|subjects?|participants?|those|people)\s+)?"
     r"(?:who\s+)?(?:(?:are|is|were|was|have\s+been|has\s+been|being)\s+)?"
     r"(?:undergoing|scheduled\s+for|treated\s+with|mechanically\s+ventilated|on\s+mechanical\s+"
-    r"ventilation|intubated|(?:the\s+)?use\s+of\s+vasopressors|on\s+(?:hemo)?dialysis)\b",
+    r"ventilation|intubated|(?:the\s+)?use\s+of\s+vasopressors|"
+    r"(?:on|maintenance|chronic)\s+(?:hemo|haemo|peritoneal\s+)?dialysis)\b",
+    re.I,
+)
+
+
+_PROGNOSIS = re.compile(
+    r"\bmoribund\b|\b(?:will|would|could|may)\s+not\s+survive\b|"
+    r"\b(?:(?:not|un)\s*)?(?:expected|likely)\s+to\s+(?:survive|recover|die)\b|"
+    r"\bimminent(?:ly)?\s+(?:death|dying)\b",
     re.I,
 )
 
@@ -1187,13 +1282,19 @@ def _silent_default(kind: str, crit: str, category: str) -> tuple[Label, str]:
     """What silence means: closed world for exclusions (a complete summary would mention a
     serious excluding condition), except for values a summary rarely reports; open world for
     inclusions, except an inclusion whose subject is an intervention the patient undergoes
-    (surgery, ventilation, vasopressors, dialysis, a named therapy): a summary would mention it."""
+    (surgery, ventilation, vasopressors, dialysis, a named therapy): a summary would mention it.
+    A bare prognosis ("moribund", "not expected to survive") is a judgement, not a condition:
+    silence leaves it open."""
     if kind == "inclusion" and _INTERVENTION.search(crit):
         return "not_met", "the required intervention is not mentioned in a complete summary"
     if kind == "inclusion":
         return "unknown", "not mentioned in the summary"
     if category == "measurement":
         return "unknown", "value not reported in the summary"
+    if _PROGNOSIS.search(crit):
+        # "Moribund", "will not survive 24 hours", "expected to recover rapidly": a bedside
+        # forecast a summary of findings does not state (a disease that shortens life would be).
+        return "unknown", "a clinician's prognosis, not stated in the summary"
     return "not_met", "not mentioned in a complete summary: taken as absent"
 
 
@@ -1306,6 +1407,15 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             flipped = "not_met" if inner.label == "met" else "met"
             return Judgement(flipped, f"excluded when absent; {inner.reason}", inner.evidence)
 
+    washout = _WASHOUT.match(crit) if kind == "inclusion" else None
+    if washout:
+        # A washout inclusion holds vacuously for a patient who never had the exposure; when
+        # the exposure is present, only its timing or a planned stop would decide it.
+        inner = judge(patient_text, crit[washout.end() :], "exclusion")
+        if inner.label == "not_met" and not inner.evidence:
+            return Judgement("met", f"washout: no exposure; {inner.reason}", presumed=True)
+        return Judgement("unknown", f"washout: timing of the exposure not stated; {inner.reason}")
+
     if _FAMILY.search(crit):
         return _family_history(crit, kind, profile)
 
@@ -1327,6 +1437,16 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 return Judgement(
                     "unknown", f"{v.reason} (inferred); the criterion asks more", spans
                 )
+        if (
+            v.label == "met"
+            and kind == "inclusion"
+            and spans
+            and re.search(judge_rules().normality, crit, re.I)
+            and _only_tests(spans, profile)
+        ):
+            return Judgement(
+                "unknown", f"{v.reason}, but not that its result is normal or healthy", spans
+            )
         if (
             v.label == "met"
             and kind == "inclusion"

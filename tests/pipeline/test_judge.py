@@ -408,3 +408,80 @@ def test_a_blood_pressure_pair_bounds_the_systolic_value() -> None:
     high = WOMAN + "\n4. Her blood pressure is 190/110 mm Hg."
     assert judge(high, crit, "exclusion").label == "met"
     assert judge(WOMAN, "Pulmonary hypertension > 25/10 mmHg", "exclusion").label != "met"
+
+
+# -- conventions added for the TrialGPT error classes (issue #6) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("0. A 30-year-old man after a stab wound.\n1. BP 82/50 mmHg, heart rate 128/min.", "met"),
+        ("0. A 30-year-old man after a stab wound.\n1. BP 122/80 mmHg, heart rate 128/min.", "unknown"),
+        ("0. A 30-year-old man after a stab wound.\n1. BP 82/50 mmHg, heart rate 64/min.", "unknown"),
+    ],
+)  # fmt: skip
+def test_hypotension_with_tachycardia_is_shock(text: str, label: str) -> None:
+    assert judge(text, "Patients in shock", "inclusion").label == label
+
+
+def test_st_elevation_alone_is_not_read_as_a_myocardial_infarction() -> None:
+    text = "0. A 25-year-old man with pleuritic chest pain.\n1. ECG shows diffuse ST elevation."
+    assert judge(text, "ST elevation myocardial infarction", "inclusion").label == "unknown"
+
+
+def test_numerous_polyps_of_another_organ_are_not_colonic_polyposis() -> None:
+    text = "0. A 50-year-old woman.\n1. Ultrasound shows numerous polyps in the gallbladder."
+    crit = "Clinical diagnosis of familial adenomatous polyposis"
+    assert judge(text, crit, "inclusion").label == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("criterion", "label"),
+    [
+        ("Moribund patients", "unknown"),
+        ("Patients not expected to survive the next 48 hours", "unknown"),
+        ("Concomitant disease that reduces life expectancy to less than a year", "not_met"),
+    ],
+)
+def test_a_bare_prognosis_exclusion_stays_open_when_the_summary_is_silent(
+    criterion: str, label: str
+) -> None:
+    assert judge(MAN, criterion, "exclusion").label == label
+
+
+def test_plasma_lactate_is_not_lactation() -> None:
+    j = judge(YOUNG_WOMAN, "Plasma lactate above the upper limit of normal", "inclusion")
+    assert "pregnan" not in j.reason
+    assert judge(YOUNG_WOMAN, "Lactating women", "exclusion").reason.startswith("pregnancy")
+
+
+def test_an_examination_done_does_not_say_its_result_is_normal() -> None:
+    text = "0. A 30-year-old man with a cough.\n1. Physical examination reveals a tender abdomen."
+    crit = "Physical examination without clinically significant findings"
+    assert judge(text, crit, "inclusion").label == "unknown"
+    assert judge(text, "Physical examination performed at screening", "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        (MAN, "met"),
+        ("0. A 45 yo M.\n1. He takes ibuprofen daily for back pain.", "unknown"),
+    ],
+)
+def test_a_washout_inclusion_holds_when_the_exposure_is_absent(text: str, label: str) -> None:
+    crit = "Patients must discontinue taking any NSAIDs within one month of treatment start"
+    assert judge(text, crit, "inclusion").label == label
+    assert judge(MAN, "Minimum of four weeks since any major surgery", "inclusion").label == "met"
+
+
+def test_maintenance_dialysis_is_an_intervention_a_summary_would_mention() -> None:
+    assert judge(
+        MAN, "Maintenance hemodialysis for end-stage renal disease", "inclusion"
+    ).label == ("not_met")
+
+
+def test_falling_asleep_or_ill_is_no_injury() -> None:
+    text = "0. A 60-year-old man fell ill last week and often fell asleep at work."
+    assert judge(text, "Sustained an injury", "inclusion").label == "unknown"
