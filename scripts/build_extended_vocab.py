@@ -14,6 +14,8 @@ Sources and licences:
   laterality and encounter suffixes stripped; 1-5 words; generic titles skipped). Chapters of
   external causes and health-status factors (V-Z) and poisoning/complication codes (T) are
   skipped: their titles describe events and encounters, not conditions a criterion names.
+  Each term also gets its plural when its head is countable ("kidney stones", "lipomas") and
+  its British spelling ("haematoma", "oesophagitis", "tumour").
 * ``drug-named-entity-recognition`` 2.0.9 (MIT, Fast Data Science Ltd). Its bundled dictionary
   (from DrugBank open data, MedlinePlus, NHS and Wikipedia names) is loaded from the package's
   bz2 pickle. Only drugs with a DrugBank or MedlinePlus id and a MedlinePlus, NHS, Wikipedia or
@@ -182,6 +184,66 @@ def candidate_terms(code: str) -> list[str]:
     return out
 
 
+# British spellings of American medical word parts: UK and international criteria write
+# "haemorrhage", "oedema", "tumour"; ICD-10-CM titles use the American forms.
+_BRITISH = [
+    (re.compile(r"\bhem(?=[ao])"), "haem"),
+    (re.compile(r"(?<=[a-z])(?<!ha)(?<!ae)emia\b"), "aemia"),
+    (re.compile(r"\bischem"), "ischaem"),
+    (re.compile(r"\bedema"), "oedema"),
+    (re.compile(r"\besophag"), "oesophag"),
+    (re.compile(r"\bestrogen"), "oestrogen"),
+    (re.compile(r"\btumor"), "tumour"),
+    (re.compile(r"rrhea\b"), "rrhoea"),
+    (re.compile(r"\bpediatric"), "paediatric"),
+    (re.compile(r"orthopedic"), "orthopaedic"),
+    (re.compile(r"\bgynec"), "gynaec"),
+    (re.compile(r"\bceliac"), "coeliac"),
+    (re.compile(r"\bcec(?=um|al)"), "caec"),
+    (re.compile(r"\banesthe"), "anaesthe"),
+    (re.compile(r"\bleukocyt"), "leucocyt"),
+]
+# Countable heads whose plural names the same condition ("kidney stones", "gastric polyps").
+_PLURAL_HEADS = {
+    "ulcer": "ulcers", "polyp": "polyps", "cyst": "cysts", "stone": "stones", "tumor": "tumors",
+    "tumour": "tumours", "nodule": "nodules", "fracture": "fractures", "aneurysm": "aneurysms",
+    "abscess": "abscesses", "hernia": "hernias", "seizure": "seizures", "migraine": "migraines",
+    "fistula": "fistulas", "calculus": "calculi", "metastasis": "metastases", "wart": "warts",
+    "varix": "varices", "adhesion": "adhesions", "stricture": "strictures", "ulceration": "ulcerations",
+}  # fmt: skip
+
+
+def british_spelling(term: str) -> str | None:
+    """The British spelling of a term, or None when it has no American word part."""
+    out = term
+    for pattern, repl in _BRITISH:
+        out = pattern.sub(repl, out)
+    return out if out != term else None
+
+
+def plural_form(term: str) -> str | None:
+    """The plural of a term whose last word is a countable head or an -oma, else None."""
+    head = term.rsplit(" ", 1)[-1]
+    if head in _PLURAL_HEADS:
+        return term[: len(term) - len(head)] + _PLURAL_HEADS[head]
+    if head.endswith("oma") and len(head) > 5:
+        return term + "s"
+    return None
+
+
+def term_variants(term: str) -> list[str]:
+    """The term, its plural and the British spelling of both (duplicates removed)."""
+    out = [term]
+    plural = plural_form(term)
+    if plural:
+        out.append(plural)
+    for t in list(out):
+        british = british_spelling(t)
+        if british:
+            out.append(british)
+    return list(dict.fromkeys(out))
+
+
 def curated_terms() -> tuple[set[str], set[str]]:
     """Lower-cased curated terms (all lexicons) and the curated drug names."""
     terms: set[str] = set()
@@ -213,11 +275,14 @@ def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
             continue
         if raw.startswith(SKIP_CHAPTERS) or raw.startswith(SKIP_CODES):
             continue
-        for term in candidate_terms(raw):
-            if covered_by(term, curated):
-                continue
-            by_term[term].append(cm.add_dot(raw))
-            display.setdefault(term, term)
+        for base in candidate_terms(raw):
+            if covered_by(base, curated):
+                continue  # a curated concept owns the base term: its variants are its own too
+            for term in term_variants(base):
+                if covered_by(term, curated):
+                    continue
+                by_term[term].append(cm.add_dot(raw))
+                display.setdefault(term, term)
     by_code: dict[str, list[str]] = defaultdict(list)
     for key, codes in by_term.items():
         best = min(codes, key=lambda c: (len(c), c))  # the most general code owns the term

@@ -57,3 +57,69 @@ def test_cli_eval_lct_on_fixtures(tmp_path: Path) -> None:
 def test_cli_eval_lct_without_pairs_fails(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "lct", "--dir", str(tmp_path)])
     assert result.exit_code != 0
+
+
+def test_value_spans_include_time_anchors_and_number_words() -> None:
+    from pipeline.eval_lct import value_spans
+
+    text = "History of stroke; currently receiving dialysis; at least two relapses; prior to entry"
+    found = [text[s:e].lower() for s, e in value_spans(text)]
+    assert "history" in found and "at least two" in found
+    assert any(f.startswith("currently") for f in found)
+    assert not any("prior" in f for f in found)  # "prior to" is a plain preposition
+
+
+def test_value_spans_merge_touching_anchors() -> None:
+    from pipeline.eval_lct import value_spans
+
+    text = "seizure within the past 6 months"
+    assert [text[s:e] for s, e in value_spans(text)] == ["within the past 6 months"]
+
+
+def test_predicted_entities_use_lct_types_for_allergy_and_symptoms() -> None:
+    from pipeline.eval_lct import _lct_condition_type
+
+    assert _lct_condition_type("penicillin allergy") == "Allergy"
+    assert _lct_condition_type("low back pain") == "Observation"
+    assert _lct_condition_type("uncontrolled") == "Modifier"
+    assert _lct_condition_type("kidney stone") == "Condition"
+
+
+def test_predicted_entities_add_uncoded_mentions() -> None:
+    from pipeline.eval_lct import predicted_entities
+
+    text = "Prior hemipelvectomy or osteochondroma; current smokers"
+    ents = {(e.type, e.text.lower()) for e in predicted_entities(text)}
+    assert ("Procedure", "hemipelvectomy") in ents and ("Condition", "osteochondroma") in ents
+    assert ("Observation", "smokers") in ents and ("Eq-Comparison", "current") in ents
+
+
+def test_touching_same_type_entities_are_one_mention() -> None:
+    from pipeline.eval_lct import _join_touching
+
+    text = "bypass surgery, stroke"
+    ents = [
+        Entity("Procedure", 0, 6, "bypass"),
+        Entity("Procedure", 7, 14, "surgery"),
+        Entity("Condition", 16, 22, "stroke"),
+    ]
+    joined = _join_touching(ents, text)
+    assert [(e.type, e.text) for e in joined] == [
+        ("Procedure", "bypass surgery"),
+        ("Condition", "stroke"),
+    ]
+    # a comma separates two mentions
+    two = [Entity("Condition", 0, 1, "a"), Entity("Condition", 3, 4, "b")]
+    assert len(_join_touching(two, "a, b")) == 2
+
+
+def test_asa_score_and_vaccines_take_their_lct_types() -> None:
+    from pipeline.eval_lct import predicted_entities
+
+    score = {(e.type, e.text) for e in predicted_entities("Physical status ASA class II or III")}
+    assert any(t == "Observation" and x.startswith("ASA") for t, x in score)
+    assert not any(t == "Drug" for t, _ in score)
+    dose = {(e.type, e.text) for e in predicted_entities("Takes ASA 325 mg daily")}
+    assert ("Drug", "ASA") in dose
+    shots = predicted_entities("Received a live vaccine or influenza vaccination")
+    assert not any(e.type in ("Drug", "Procedure") for e in shots)
