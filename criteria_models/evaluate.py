@@ -89,8 +89,72 @@ def _evidence(facts: Iterable[PatientFact], limit: int = 3) -> tuple[EvidenceRef
     return tuple(seen)
 
 
+class _RefMatcher:
+    """``ConceptRef.matches`` over a list of refs, with each (system, code) answer remembered.
+
+    Matching is the inner loop of evaluation (every requirement node against every fact of every
+    patient), and the same few hundred codes recur across patients, so each code is tested once
+    per ref list; a patient's codes are then selected with set operations.
+    """
+
+    __slots__ = ("hits", "refs", "seen")
+
+    def __init__(self, refs: Sequence[ConceptRef]) -> None:
+        self.refs = refs
+        self.seen: set[tuple[str, str]] = set()
+        self.hits: set[tuple[str, str]] = set()
+
+    def select(self, codes: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (system, code) keys of ``codes`` that one of the refs matches."""
+        unseen = codes - self.seen
+        if unseen:
+            for system, code in unseen:
+                if any(r.matches(system, code) for r in self.refs):
+                    self.hits.add((system, code))
+            self.seen |= unseen
+        return codes & self.hits
+
+    def __call__(self, system: str, code: str) -> bool:
+        return bool(self.select({(system, code)}))
+
+
+# Keyed by id() of a model's ref list; the list is kept in the entry, so an id reused after the
+# list is freed is detected (``entry.refs is refs``) and the entry replaced.
+_MATCHERS: dict[int, _RefMatcher] = {}
+
+
+# Per condition node: one matcher over all its ref lists (id-keyed like _MATCHERS).
+_RELEVANCE: dict[int, tuple[Condition, _RefMatcher]] = {}
+
+
+def _relevance(node: Condition) -> _RefMatcher:
+    """Matches a code named by any of the node's concepts, positive/negative tests or absent_if."""
+    entry = _RELEVANCE.get(id(node))
+    if entry is None or entry[0] is not node:
+        if len(_RELEVANCE) > 100_000:
+            _RELEVANCE.clear()
+        refs = [*node.concepts, *node.positive_tests, *node.negative_tests, *node.absent_if]
+        entry = _RELEVANCE[id(node)] = (node, _RefMatcher(refs))
+    return entry[1]
+
+
+def _matcher(refs: Sequence[ConceptRef]) -> _RefMatcher:
+    matcher = _MATCHERS.get(id(refs))
+    if matcher is None or matcher.refs is not refs:
+        if len(_MATCHERS) > 100_000:
+            _MATCHERS.clear()
+        matcher = _MATCHERS[id(refs)] = _RefMatcher(refs)
+    return matcher
+
+
 def _matches(refs: Sequence[ConceptRef], fact: PatientFact) -> bool:
-    return any(r.matches(fact.code_system, fact.code) for r in refs)
+    if not refs:
+        return False
+    key = (fact.code_system, fact.code)
+    matcher = _matcher(refs)
+    if key not in matcher.seen:
+        matcher.select({key})
+    return key in matcher.hits
 
 
 def _days_before(date: dt.date, context: PatientContext) -> int | None:
@@ -116,6 +180,12 @@ class Evaluator:
     def __init__(self, context: PatientContext, facts: Sequence[PatientFact]) -> None:
         self.context = context
         self.facts = [f for f in facts if not f.family]
+        self._keys = [(f.code_system, f.code) for f in self.facts]
+        self._codes = set(self._keys)
+        self._rows: dict[tuple[str, str], list[int]] = {}
+        for i, key in enumerate(self._keys):
+            self._rows.setdefault(key, []).append(i)
+        self._drug_rows = [i for i, f in enumerate(self.facts) if f.category == "drug"]
         self._diagnoses_by_sentence: dict[tuple[str, str], list[PatientFact]] = {}
         for f in self.facts:
             if f.category == "diagnosis":
@@ -191,7 +261,14 @@ class Evaluator:
         positive: list[PatientFact] = []
         negative: list[PatientFact] = []
         uncertain: list[PatientFact] = []
-        for f in self.facts:
+        relevant = _relevance(node)
+        # Only facts naming one of the node's concepts or tests (or drugs, for drug classes),
+        # in their original order: most facts of a patient concern other criteria.
+        rows = [i for key in relevant.select(self._codes) for i in self._rows[key]]
+        if node.drug_classes:
+            rows += self._drug_rows
+        for i in sorted(set(rows)):
+            f = self.facts[i]
             if f.hypothetical:
                 continue
             if _matches(node.concepts, f):
@@ -351,10 +428,11 @@ class Evaluator:
     def _measurement(self, node: Measurement) -> Verdict:
         if node.sex is not None and self.context.sex and self.context.sex != node.sex:
             return Verdict("not_met", f"rule applies to sex {node.sex} only")
+        codes = _matcher(node.analytes).select(self._codes)
         facts = [
             f
-            for f in self.facts
-            if _matches(node.analytes, f) and not f.negated and not f.hypothetical
+            for f, key in zip(self.facts, self._keys, strict=True)
+            if key in codes and not f.negated and not f.hypothetical
         ]
         if node.result is not None:
             return self._qualitative(node, facts)

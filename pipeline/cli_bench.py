@@ -35,8 +35,20 @@ def bench(
     mtsamples: Annotated[
         Path | None, typer.Option("--mtsamples", help="MTSamples CSV (default: shared corpus).")
     ] = None,
+    match: Annotated[
+        int,
+        typer.Option(
+            "--match",
+            min=0,
+            help="Instead: time matching N patients (facts extracted beforehand, copied from "
+            "the bundled sample patients) against the reference protocol.",
+        ),
+    ] = 0,
 ) -> None:
     """Notes/s, tokens/s, peak RSS and load time: ours vs medspaCy default vs blank tokenizer."""
+    if match:
+        _bench_match(match, as_json)
+        return
     from pipeline.bench import (
         DEFAULT_MTSAMPLES,
         BenchError,
@@ -65,3 +77,19 @@ def bench(
             out["synthetic"] = reports[1].summary()
         sys.stdout.flush()
         typer.echo(json.dumps(out))
+
+
+def _bench_match(n: int, as_json: bool) -> None:
+    """Matching stage only: issue #6 asks for 10,000 patients in < 10 s after extraction."""
+    from pipeline.bench_match import bench_match
+
+    result = bench_match(n)
+    typer.echo(
+        f"matching: {result.patients} patients x {result.criteria} criteria "
+        f"({result.facts} facts) in {result.seconds:.2f} s "
+        f"(CPU {result.cpu_seconds:.2f} s) = {result.patients_per_s:.0f} patients/s; "
+        f"labels {result.labels}"
+    )
+    if as_json:
+        sys.stdout.flush()
+        typer.echo(json.dumps(result.to_json()))

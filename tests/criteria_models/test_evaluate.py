@@ -338,3 +338,28 @@ def test_unconfirmed_agents_leave_a_count_open() -> None:
     maybe = fact("tnf_inhibitor", "DRUGCLASS", "drug", drug_classes=("biologic",), uncertain=True)
     assert label(node, [ifx]) == "not_met"
     assert label(node, [ifx, maybe]) == "unknown"
+
+
+def test_code_match_cache_follows_each_requirement_node() -> None:
+    # Matching answers are remembered per ref list; a new node with other concepts (possibly at a
+    # reused memory address) must get its own answers.
+    facts = [fact("K50.90", note_date=dt.date(2025, 1, 1)), fact("N39.0", negated=True)]
+    for _ in range(50):
+        assert label(Condition(concepts=[CROHN]), facts) == "met"
+        assert label(Condition(concepts=[UTI]), facts) == "not_met"
+        assert label(Condition(concepts=[ConceptRef(system="ICD10CM", code="K51")]), facts) == (
+            "unknown"
+        )
+    node = Condition(concepts=[CROHN, UTI])
+    verdict = Evaluator(CTX, facts).evaluate(node)
+    assert verdict.label == "not_met"  # the later negated UTI statement is the latest word
+    assert "documented as absent" in verdict.reason and len(verdict.evidence) == 1
+
+
+def test_drug_class_condition_sees_drug_facts_without_a_named_code() -> None:
+    node = Condition(
+        concepts=[ConceptRef(system="ELIG", code="immunocompromised")],
+        drug_classes=["tnf_inhibitor"],
+    )
+    drug = fact("infliximab", system="DRUG", category="drug", drug_classes=("tnf_inhibitor",))
+    assert label(node, [fact("I10"), drug]) == "met"
