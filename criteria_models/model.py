@@ -196,6 +196,24 @@ class Span(_Strict):
     end: int = Field(ge=0)
 
 
+class CriterionEntity(_Strict):
+    """A thing the criterion text names, for review: typed as in the LCT annotation scheme.
+
+    Entities are what a reviewer checks first (was "hepatitis B" seen, as what?); the logic in
+    ``requirement`` is built from the coded ones. Offsets are in the protocol's source text.
+    """
+
+    type: str = Field(
+        description="Condition, Drug, Procedure, Observation, Allergy, Immunization, Modifier "
+        "or Eq-Comparison (a value comparison or time anchor)"
+    )
+    span: Span
+    text: str
+    concept: ConceptRef | None = Field(
+        default=None, description="The code, when the lexicon has one"
+    )
+
+
 class Criterion(_Strict):
     """One eligibility criterion with its exact source text and computable logic."""
 
@@ -213,6 +231,7 @@ class Criterion(_Strict):
         default=None, description="When not_met, the criterion is not_applicable"
     )
     requirement: Requirement | None = None
+    entities: list[CriterionEntity] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _computable_has_logic(self) -> Criterion:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.eval_lct import Entity, LctReport, read_ann, score_document, value_spans
+from pipeline.criterion_entities import Entity, value_spans
+from pipeline.eval_lct import LctReport, read_ann, score_document
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -60,7 +61,7 @@ def test_cli_eval_lct_without_pairs_fails(tmp_path: Path) -> None:
 
 
 def test_value_spans_include_time_anchors_and_number_words() -> None:
-    from pipeline.eval_lct import value_spans
+    from pipeline.criterion_entities import value_spans
 
     text = "History of stroke; currently receiving dialysis; at least two relapses; prior to entry"
     found = [text[s:e].lower() for s, e in value_spans(text)]
@@ -70,14 +71,14 @@ def test_value_spans_include_time_anchors_and_number_words() -> None:
 
 
 def test_value_spans_merge_touching_anchors() -> None:
-    from pipeline.eval_lct import value_spans
+    from pipeline.criterion_entities import value_spans
 
     text = "seizure within the past 6 months"
     assert [text[s:e] for s, e in value_spans(text)] == ["within the past 6 months"]
 
 
 def test_predicted_entities_use_lct_types_for_allergy_and_symptoms() -> None:
-    from pipeline.eval_lct import _lct_condition_type
+    from pipeline.criterion_entities import _lct_condition_type
 
     assert _lct_condition_type("penicillin allergy") == "Allergy"
     assert _lct_condition_type("low back pain") == "Observation"
@@ -86,7 +87,7 @@ def test_predicted_entities_use_lct_types_for_allergy_and_symptoms() -> None:
 
 
 def test_predicted_entities_add_uncoded_mentions() -> None:
-    from pipeline.eval_lct import predicted_entities
+    from pipeline.criterion_entities import entities_of as predicted_entities
 
     text = "Prior hemipelvectomy or osteochondroma; current smokers"
     ents = {(e.type, e.text.lower()) for e in predicted_entities(text)}
@@ -95,7 +96,7 @@ def test_predicted_entities_add_uncoded_mentions() -> None:
 
 
 def test_touching_same_type_entities_are_one_mention() -> None:
-    from pipeline.eval_lct import _join_touching
+    from pipeline.criterion_entities import _join_touching
 
     text = "bypass surgery, stroke"
     ents = [
@@ -114,7 +115,7 @@ def test_touching_same_type_entities_are_one_mention() -> None:
 
 
 def test_asa_score_and_vaccines_take_their_lct_types() -> None:
-    from pipeline.eval_lct import predicted_entities
+    from pipeline.criterion_entities import entities_of as predicted_entities
 
     score = {(e.type, e.text) for e in predicted_entities("Physical status ASA class II or III")}
     assert any(t == "Observation" and x.startswith("ASA") for t, x in score)
