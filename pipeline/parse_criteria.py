@@ -14,6 +14,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from criteria_models.facts import PatientFact
 from criteria_models.model import (
@@ -338,6 +339,47 @@ def _structure(view: str) -> list[_Section]:
 _CONSENT = re.compile(
     r"\b(?:informed\s+consent|consent\s+form|sign(?:ed)?\s+(?:the\s+)?(?:icf|consent))\b", re.I
 )
+# Consent as a documented act ("written consent given", "no consent", "refused consent"), not as
+# a capacity ("able to consent"), which no note documents.
+_CONSENT_ACT = re.compile(r"\b(?:consent(?:s|ed|ing)?|inform-consent)\b", re.I)
+_CONSENT_CAPACITY = re.compile(
+    r"\b(?:abl[ey]|ability|unable|inability|capacity|competent|capable|incapable|willing\w*|"
+    r"unwilling\w*|understand\w*|prior\s+to\s+consent|time\s+of\s+consent)\b",
+    re.I,
+)
+_CONSENT_DENIED = re.compile(
+    r"\b(?:no|lack\s+of|absence\s+of|refus\w*|without|not|withdrawn|withdraw\w*|missing|"
+    r"declin\w*|object\w*|opposition|reluctan\w*)\b",
+    re.I,
+)
+# Taking part in another study: the investigational-product concept the notes can state.
+_OTHER_STUDY = re.compile(
+    r"\b(?:participat\w*|enrol+\w*|included|involve\w*|taking\s+part|part\s+of)\b.{0,50}?"
+    r"\b(?:other|another|concurrent|concomitant|different|larger|interventional|investigational|"
+    r"therapeutic)\b.{0,40}?\b(?:trials?|stud(?:y|ies)|research|protocols?)\b",
+    re.I,
+)
+# Agreeing to (or refusing) this study is consent given (or withheld).
+_AGREE_TO_PARTICIPATE = re.compile(
+    r"\b(?:agree\w*|accept\w*|refus\w*|reluctan\w*|declin\w*|decided)\b.{0,30}?"
+    r"\b(?:participat\w*|take\s+part|enrol\w*|recruit\w*)|"
+    r"^\W*(?:(?:the\s+)?(?:patient|subject|participant|parent|person)s?'?s?\s+)?refusal\b|"
+    r"\brefusal\s+of\s+(?:the\s+)?(?:patient|parent|person|subject|participant)s?\b",
+    re.I,
+)
+# "Healthy volunteers", "In good general health": no other medical history, which notes state
+# ("otherwise healthy", "no significant past medical history").
+_HEALTHY = re.compile(
+    r"^\W*(?:\(?\d+[.)]\s*)?(?:(?:be|being|is|are|generally|otherwise|clinically)\s+)*"
+    r"(?:healthy\b|in\s+good\s+(?:general\s+)?health\b|good\s+(?:general\s+)?health\b)",
+    re.I,
+)
+# "Adults", "Adult patients": an inclusion naming adults asks for the age of majority.
+_ADULTS_ONLY = re.compile(
+    r"^\W*(?:\(?\d+[.)]\s*)?(?:an?\s+)?(?:healthy\s+)?adults?\b"
+    r"(?!\s+(?:or|and|as\s+well\s+as)\s+(?:children|child|adolescents?|minors?))",
+    re.I,
+)
 _JUDGEMENT = re.compile(
     r"\b(?:investigator|researcher|physician|doctor)s?\b.*\b(?:believe|opinion|judge?ment|consider|discretion)|"
     r"\bnot\s+suitable\b|\bin\s+the\s+opinion\s+of\b",
@@ -354,11 +396,12 @@ _AGE_RANGE = re.compile(
 )
 _AGE_MIN = re.compile(
     r"(?:≥|>=|=>|at\s+least|older\s+than|over|above|>|greater\s+than|more\s+than|"
-    r"minimum\s+(?:age\s+)?(?:of\s+)?)\s*(\d{1,3})\s*(?:years|yrs|y\b)?(?:\s+(?:of\s+age|old))?",
+    r"minimum\s+(?:age\s*:?\s+)?(?:of\s+)?|(?:over|above)\s+the\s+age\s+of)\s*(\d{1,3})\s*(?:years|yrs|y\b)?(?:\s+(?:of\s+age|old))?",
     re.I,
 )
 _AGE_RANGE_BARE = re.compile(
-    r"\bage[ds]?\s*(?:between|from|of|:|range)?\s*(\d{1,2})\s*(?:-|–|to|and)\s*(\d{2,3})\b", re.I
+    r"\bage[ds]?\s*(?:between|from|of|:|range)?\s*\(?\s*(\d{1,2})\s*(?:-|–|~|to|and)\s*(\d{2,3})\b",
+    re.I,
 )
 _AGE_MAX = re.compile(
     r"(?:(≤|<=|up\s+to|no\s+older\s+than|not\s+older\s+than)|<|younger\s+than|under|below|less\s+than)\s*(\d{1,3})\s*(?:years|yrs)",
@@ -371,7 +414,7 @@ _AGE_LEADING = re.compile(
     r"(≥|>=|=>|>)\s*(\d{1,3})\s*(?:y/o|yo)\b",
     re.I,
 )
-_AGE_WORD = re.compile(r"\b(?:age|aged|years?\s+(?:of\s+age|old))\b", re.I)
+_AGE_WORD = re.compile(r"\b(?:age|aged|ages|years?\s+(?:of\s+age|old))\b", re.I)
 _EXCEPTION = re.compile(
     r"\b(?:excluding|except(?:\s+for)?|other\s+than|with\s+the\s+exception\s+of|apart\s+from)\b",
     re.I,
@@ -485,12 +528,26 @@ _FEMALE = re.compile(
     r"^\W*(?:(?:healthy|adult|postmenopausal|pre-?menopausal|non-?pregnant)\s+)?"
     r"(?:females?|women|woman)\b|"
     r"\b(?:female|women)\s+(?:only|patients|subjects|participants|volunteers)\b|"
-    r"\bsex\s*:\s*female\b",
+    r"\bsex\s*:\s*female\b|\bmust\s+be\s+(?:an?\s+)?(?:female|woman)\b",
     re.I,
 )
 _MALE = re.compile(
     r"^\W*(?:(?:healthy|adult)\s+)?(?:males?|men|man)\b|"
-    r"\b(?:male|men)\s+(?:only|patients|subjects|participants|volunteers)\b|\bsex\s*:\s*male\b",
+    r"\b(?:male|men)\s+(?:only|patients|subjects|participants|volunteers)\b|\bsex\s*:\s*male\b|"
+    r"\bmust\s+be\s+(?:an?\s+)?(?:male|man)\b",
+    re.I,
+)
+# A criterion that is only a sex ("Males", "Women"): in an exclusion it excludes that sex.
+_SEX_ONLY = re.compile(r"^\W*(?:(?P<m>males?|men)|(?P<f>females?|women))\W*$", re.I)
+_ANY_SEX = re.compile(
+    r"\b(?:both\s+genders?|both\s+sexe?s?|all\s+(?:sexes|genders)|sex\s*:\s*all|"
+    r"males?\s*(?:and|or|&|/)\s*females?|(?:of\s+)?(?:any|either)\s+(?:sex|gender))\b",
+    re.I,
+)
+# What may stand beside "both sexes" in a criterion that says nothing else.
+_FREE_OF_SEX = re.compile(
+    rf"{_ANY_SEX.pattern}|\b(?:patients?|subjects?|participants?|volunteers?|of|are|is|"
+    r"included|will|be|must|the|and|or|men|women|males?|females?|both|sexes|genders?|all)\b",
     re.I,
 )
 _PREGNANCY_WORDS = re.compile(r"\b(?:pregnan\w*|lactat\w*|breast-?\s?feed\w*|nursing)\b", re.I)
@@ -567,7 +624,25 @@ def _window(text: str) -> TimeWindow | None:
     return None
 
 
-def _age(text: str) -> Requirement | None:
+def _age(text: str, kind: str = "inclusion") -> tuple[int, int, Requirement] | None:
+    """Age requirement and the span it was read from."""
+    stated = _stated_age(text)
+    if stated is not None:
+        return stated
+    thresholds = _age_thresholds(text)
+    if thresholds is not None:
+        return thresholds
+    adults = _ADULTS_ONLY.search(text) if kind == "inclusion" else None
+    if adults is not None:
+        return (
+            adults.start(),
+            adults.end(),
+            Demographic(attribute="age", comparator=">=", value=18.0),
+        )
+    return None
+
+
+def _stated_age(text: str) -> tuple[int, int, Requirement] | None:
     if not _AGE_WORD.search(text):
         # "Older adults (≥ 65 years)", "> 25 years", "≥ 20 y/o patients": an age without the word.
         lead = _AGE_LEADING.search(text)
@@ -575,47 +650,89 @@ def _age(text: str) -> Requirement | None:
             return None
         word = (lead[1] or lead[3] or "").lower()
         strict = word in (">", "over", "above") or word.startswith("older")
-        return Demographic(
-            attribute="age", comparator=">" if strict else ">=", value=float(lead[2] or lead[4])
+        return (
+            lead.start(),
+            lead.end(),
+            Demographic(
+                attribute="age",
+                comparator=">" if strict else ">=",
+                value=float(lead[2] or lead[4]),
+            ),
         )
     m = _AGE_RANGE.search(text) or _AGE_RANGE_BARE.search(text)
     low = _AGE_MIN.search(text)
     high = _AGE_MAX.search(text)
     if m is None and low is not None and high is not None:
-        return AllOf(
-            items=[
-                Demographic(attribute="age", comparator=">=", value=float(low[1])),
-                Demographic(
-                    attribute="age", comparator="<=" if high[1] else "<", value=float(high[2])
-                ),
-            ]
+        return (
+            min(low.start(), high.start()),
+            max(low.end(), high.end()),
+            AllOf(
+                items=[
+                    Demographic(attribute="age", comparator=">=", value=float(low[1])),
+                    Demographic(
+                        attribute="age", comparator="<=" if high[1] else "<", value=float(high[2])
+                    ),
+                ]
+            ),
         )
     if m:
-        return AllOf(
-            items=[
-                Demographic(attribute="age", comparator=">=", value=float(m[1])),
-                Demographic(attribute="age", comparator="<=", value=float(m[2])),
-            ]
+        return (
+            m.start(),
+            m.end(),
+            AllOf(
+                items=[
+                    Demographic(attribute="age", comparator=">=", value=float(m[1])),
+                    Demographic(attribute="age", comparator="<=", value=float(m[2])),
+                ]
+            ),
         )
     if low is not None:
-        return Demographic(attribute="age", comparator=">=", value=float(low[1]))
+        return (
+            low.start(),
+            low.end(),
+            Demographic(attribute="age", comparator=">=", value=float(low[1])),
+        )
     if high is not None:
-        return Demographic(
-            attribute="age", comparator="<=" if high[1] else "<", value=float(high[2])
+        return (
+            high.start(),
+            high.end(),
+            Demographic(attribute="age", comparator="<=" if high[1] else "<", value=float(high[2])),
         )
     return None
 
 
-def _sex(text: str, kind: str) -> Demographic | None:
-    """A sex requirement only where the criterion restricts it ("Female, aged 18-45")."""
-    if _BOTH_SEXES.search(text) or _PREGNANCY_WORDS.search(text) or _WOCBP.search(text):
+def _sex(text: str, kind: str) -> tuple[int, int, Requirement] | None:
+    """A sex requirement only where the criterion restricts it ("Female, aged 18-45"); a
+    criterion that only admits both sexes ("Male or female", "Both genders") is met by either."""
+    if _PREGNANCY_WORDS.search(text) or _WOCBP.search(text):
         return None
+    both = _BOTH_SEXES.search(text) or _ANY_SEX.search(text)
+    if both is not None:
+        if kind != "inclusion" or _FREE_OF_SEX.sub("", text).strip(" .;:,-•()"):
+            return None  # beside other requirements "male or female" adds nothing
+        either = AnyOf(
+            items=[
+                Demographic(attribute="sex", comparator="==", value="F"),
+                Demographic(attribute="sex", comparator="==", value="M"),
+            ]
+        )
+        return both.start(), both.end(), either
+    only = _SEX_ONLY.match(text)
+    if only is not None and kind == "exclusion":
+        sex = "M" if only["m"] else "F"
+        return only.start(), only.end(), Demographic(attribute="sex", comparator="==", value=sex)
     if kind != "inclusion":
         return None
-    if _FEMALE.search(text):
-        return Demographic(attribute="sex", comparator="==", value="F")
-    if _MALE.search(text):
-        return Demographic(attribute="sex", comparator="==", value="M")
+    female = _FEMALE.search(text)
+    if female:
+        return (
+            female.start(),
+            female.end(),
+            Demographic(attribute="sex", comparator="==", value="F"),
+        )
+    male = _MALE.search(text)
+    if male:
+        return male.start(), male.end(), Demographic(attribute="sex", comparator="==", value="M")
     return None
 
 
@@ -742,128 +859,420 @@ def criterion_requirement(text: str, kind: str) -> tuple[Requirement | None, str
     return requirement, category
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One requirement with the span of the words it was read from: how neighbouring parts are
+    joined ("and", "or", a comma list) decides whether they are all required or alternatives."""
+
+    start: int
+    end: int
+    requirement: Requirement
+
+
+# How two neighbouring mentions are joined. An example introducer ("such as", "(usually ...")
+# names members of what came before; "or" (also "and/or", "(or") makes alternatives.
+_EXAMPLE_LINK = re.compile(
+    r"\b(?:such\s+as|e\.\s?g\.?|i\.\s?e\.?|including|includes?|especially|particularly|like|"
+    r"namely|usually|typically|for\s+(?:example|instance))\b",
+    re.I,
+)
+_OR_LINK = re.compile(r"\bor\b|^\s*/\s*$|±|\+/-", re.I)
+# One agent named twice ("carboplatin chemotherapy", "platinum-based chemotherapy").
+_SAME_AGENT = re.compile(r"[\s\-]*(?:based|containing)?[\s\-]*", re.I)
+# A class followed by the agent that makes it up ("chemotherapy with cisplatin").
+_CLASS_WITH = re.compile(
+    r"\s*(?:therapy|treatment|regimens?)?\s*(?:with|of|using|containing|:)\s", re.I
+)
+_LIST_ENDS_OR = re.compile(r"\s*,?\s*(?:or\b|and/or\b|etc\b)", re.I)
+# Words between two drug classes that still list them as a sequence of treatments.
+_SEQUENCE = re.compile(
+    r",|\b(?:and|plus|after|then|followed\s+by|in\s+addition\s+to|as\s+well\s+as)\b", re.I
+)
+_AND_LINK = re.compile(
+    r"\s*,?\s*(?:and|&|plus|as\s+well\s+as)(?:\s+(?:other|also|additional|then))?\s*", re.I
+)
+# A test named as the source of a finding ("ECG shows prolonged QT", "MRI revealing ..."): the
+# test is not itself required, and its finding stands apart from the conditions listed after it.
+_TEST_VEHICLE = re.compile(
+    r"\s*(?:shows?|showed|showing|reveal(?:s|ed|ing)?|demonstrat\w*|indicat\w*|suggest\w*|"
+    r"consistent\s+with|confirm\w*)\b",
+    re.I,
+)
+# A generic head noun naming its own specific kind right after it ("infection of hepatitis B
+# virus", "cancer of the breast"): the specific concept is what is meant.
+_HEAD_OF = re.compile(r"\s+(?:of|due\s+to|caused\s+by)\s+(?:the\s+|a\s+|an\s+)?", re.I)
+# The disease is not in remission now: "still relapsed and refractory", "failed to achieve
+# clinical remission", "has no response to ...". Said of the disease after a list of treatments,
+# it is a requirement of its own beside the treatment history.
+_NOT_IN_REMISSION = re.compile(
+    r"\bstill\b[^.;]{0,40}?\b(?:relaps\w*|refractory|active|unsatisfactory|uncontrolled|"
+    r"not\s+controlled|flar\w*)|"
+    r"\b(?:fail\w*|unable|not\s+able)\s+to\s+(?:achieve|reach|attain|obtain|induce)\s+"
+    r"(?:an?\s+)?(?:\w+\s+)?remission\b|"
+    r"\b(?:has|have|with|shows?|showing)\s+no\s+(?:\w+\s+)?response\b|"
+    r"\bnot\s+in\s+remission\b",
+    re.I,
+)
+_DISEASE_STATE_KEYS = ("ELIG:clinical_remission", "ELIG:refractory_disease", "ELIG:disease_flare")
+
+
+def _link(gap: str) -> str:
+    """'example', 'or', 'and', 'comma' or 'other' for the text between two mentions."""
+    if _EXAMPLE_LINK.search(gap) or re.fullmatch(r"\s*\(\s*", gap):
+        return "example"
+    if _OR_LINK.search(gap):
+        return "or"
+    if re.fullmatch(r"[\s,]*", gap):
+        return "comma"
+    if _AND_LINK.fullmatch(gap):
+        return "and"
+    return "other"
+
+
+def _resolve_links(links: list[str]) -> list[str]:
+    """A comma takes the coordinator that ends its list ("A, B or C": all 'or'); words other
+    than a coordinator join separate requirements ('and')."""
+    out: list[str] = []
+    for i, link in enumerate(links):
+        if link == "comma":
+            nxt = next((x for x in links[i + 1 :] if x != "comma"), "and")
+            link = nxt if nxt in ("or", "and") else "and"
+        out.append("or" if link == "or" else "and")
+    return out
+
+
+def _flat(kind: type[AllOf] | type[AnyOf], items: list[Requirement]) -> Requirement:
+    """``kind`` of the items, a nested group of the same kind inlined."""
+    flat: list[Requirement] = []
+    for item in items:
+        flat.extend(item.items if isinstance(item, kind) else [item])
+    return flat[0] if len(flat) == 1 else kind(items=flat)
+
+
+def _combine(parts: list[_Part], text: str, kind: str) -> Requirement:
+    """All parts of an inclusion are required unless "or" joins them; an exclusion is met by any."""
+    if len(parts) == 1:
+        return parts[0].requirement
+    if kind == "exclusion":
+        return _flat(AnyOf, [p.requirement for p in parts])
+    ordered = sorted(parts, key=lambda p: (p.start, p.end))
+    links = [
+        "and" if b.start < a.end else _link(text[a.end : b.start])
+        for a, b in itertools.pairwise(ordered)
+    ]
+    groups: list[list[Requirement]] = [[ordered[0].requirement]]
+    for link, part in zip(_resolve_links(links), ordered[1:], strict=True):
+        if link == "or":
+            groups[-1].append(part.requirement)
+        else:
+            groups.append([part.requirement])
+    nodes = [_flat(AnyOf, g) for g in groups]
+    # What is required first, then what must not hold ("..., but not in remission").
+    return _flat(AllOf, sorted(nodes, key=lambda n: isinstance(n, Not)))
+
+
+def _condition_segments(
+    text: str, facts: list[PatientFact], others: list[tuple[int, int]]
+) -> list[list[PatientFact]]:
+    """Positive condition mentions split where they are separate requirements: a test's finding
+    ("ECG shows X, Y") stands apart from what follows it, mentions with another requirement
+    between them (a lab, a drug, an age) are apart; a generic head ("infection of X") gives
+    way to its specific kind."""
+    kept: list[PatientFact] = []
+    test_ends: set[int] = set()  # indexes in ``kept`` after which a test finding ends
+    in_test = False
+    ordered = sorted(facts, key=lambda f: f.start)
+    for i, f in enumerate(ordered):
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else None
+        if nxt is not None and f.category == "procedure" and _TEST_VEHICLE.match(text, f.end):
+            in_test = True
+            continue
+        if nxt is not None and _HEAD_OF.fullmatch(text[f.end : nxt.start]):
+            continue
+        if in_test and kept and re.search(r"[,;]", text[kept[-1].end : f.start]):
+            test_ends.add(len(kept) - 1)
+            in_test = False
+        kept.append(f)
+    segments: list[list[PatientFact]] = []
+    for i, f in enumerate(kept):
+        between = i > 0 and any(kept[i - 1].end <= s and e <= f.start for s, e in others)
+        if not segments or i - 1 in test_ends or between:
+            segments.append([])
+        segments[-1].append(f)
+    return segments
+
+
+def _or_alternatives(text: str, facts: list[PatientFact]) -> bool:
+    """Whether the mentions form an "or" list of distinct concepts ("A or B", "A, B, or C")."""
+    if len({f"{f.code_system}:{f.code}" for f in facts}) < 2:
+        return False
+    links = [_link(text[a.end : b.start]) for a, b in itertools.pairwise(facts)]
+    return all(link == "or" for link in _resolve_links(links))
+
+
+def _medication_groups(text: str, drugs: list[PatientFact]) -> list[list[PatientFact]]:
+    """Drug mentions grouped per drug class when an inclusion requires each class of a list
+    ("after NSAIDs, glucocorticoids and DMARDs"): a class mention heads a group, the drugs
+    named as its examples ("immunosuppressants (such as methotrexate ...") join it, a repeated
+    class joins its first mention. One group when the list is joined by "or"."""
+    groups: list[list[PatientFact]] = []
+    links: list[str] = []
+    gaps: list[str] = []
+    for f in sorted(drugs, key=lambda d: d.start):
+        if groups and _SAME_AGENT.fullmatch(text[groups[-1][-1].end : f.start]):
+            groups[-1].append(f)  # "carboplatin chemotherapy": one agent named twice
+            continue
+        if f.code_system == "DRUGCLASS":
+            same = next(
+                (
+                    g
+                    for g in groups
+                    if any(d.code_system == "DRUGCLASS" and d.code == f.code for d in g)
+                ),
+                None,
+            )
+            if same is not None:
+                same.append(f)
+                continue
+        elif groups:
+            last = groups[-1]
+            heads = [d for d in last if d.code_system == "DRUGCLASS"]
+            between = text[heads[0].end : f.start] if heads else ""
+            named = bool(_EXAMPLE_LINK.search(between) or _CLASS_WITH.match(between))
+            inside = between.count("(") > between.count(")")
+            if heads and (named or (inside and {h.code for h in heads} & set(f.drug_classes))):
+                last.append(f)
+                continue
+            if not heads and _link(text[last[-1].end : f.start]) in ("or", "comma"):
+                last.append(f)
+                continue
+        if groups:
+            gap = text[groups[-1][-1].end : f.start]
+            links.append(_link(gap))
+            gaps.append(gap)
+        groups.append([f])
+    tail = text[groups[-1][-1].end : groups[-1][-1].end + 30] if groups else ""
+    if _LIST_ENDS_OR.match(tail):
+        links.append("or")  # "A, B, C, or other D", "A, B, etc.": the list is alternatives
+        gaps.append(tail)
+    joined = [
+        link if link != "other" or _SEQUENCE.search(gap) else "apart"
+        for link, gap in zip(links, gaps, strict=True)
+    ]
+    if len(groups) < 2 or "apart" in joined or "or" in _resolve_links(joined):
+        return [sorted(drugs, key=lambda d: d.start)]
+    if not any(d.code_system == "DRUGCLASS" for g in groups for d in g):
+        return [sorted(drugs, key=lambda d: d.start)]
+    return groups
+
+
+def _medication(
+    group: list[PatientFact], outcomes: list[str], routes: list[str], window: TimeWindow | None
+) -> Medication:
+    classes = sorted({f.code for f in group if f.code_system == "DRUGCLASS"})
+    names = {
+        f.code: _ref("DRUG", f.code, f.preferred_name) for f in group if f.code_system == "DRUG"
+    }
+    counts = [
+        int(f.value_as_number) for f in group if f.code_system == "DRUGCLASS" and f.value_as_number
+    ]
+    return Medication(
+        drugs=list(names.values()),
+        drug_classes=classes,
+        min_distinct_agents=max(counts) if counts else 1,
+        outcomes=outcomes,  # type: ignore[arg-type]
+        exclude_routes=routes,
+        window=window,
+    )
+
+
+def _not_in_remission() -> Not | None:
+    remission = _known_ref("ELIG:clinical_remission")
+    if remission is None:
+        return None
+    active = [r for k in ("ELIG:disease_flare", "ELIG:refractory_disease") if (r := _known_ref(k))]
+    return Not(item=Condition(concepts=[remission], absent_if=active, status="current"))
+
+
+def _span(facts: list[PatientFact]) -> tuple[int, int]:
+    return min(f.start for f in facts), max(f.end for f in facts)
+
+
 def _meaning(
     text: str, kind: str, facts: list[PatientFact] | None = None
 ) -> tuple[Requirement | None, str, Requirement | None]:
     """Requirement, category and applicability for one criterion text."""
     if facts is None:
         facts = _facts(text)
+    facts = [*facts, *_inflected_facts(text, facts)]
+    facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)
-    parts: list[Requirement] = []
+    parts: list[_Part] = []
     window = _window(text)
     applicability = _applicability(text)
+    drugs = [f for f in facts if f.category == "drug" and f.start < cut]
+    remission = _NOT_IN_REMISSION.search(text) if kind == "inclusion" and drugs else None
     conditions = [
         f
         for f in facts
         if f.category in ("diagnosis", "finding", "procedure", "other")
         and f.start < cut
         and not (applicability is not None and f"{f.code_system}:{f.code}" in _APPLICABILITY_KEYS)
+        and not (remission is not None and f"{f.code_system}:{f.code}" in _DISEASE_STATE_KEYS)
     ]
     exceptions = [
         f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut
     ]
-    drugs = [f for f in facts if f.category == "drug" and f.start < cut]
     labs = [f for f in facts if f.category == "lab"]
+    age = _age(text, kind)
     pending: list[ConceptRef] = []  # analytes sharing the next threshold ("ALT / AST > 3 x ULN")
+    pending_start: int | None = None
     for i, lab in enumerate(labs):
         ref = _ref("LAB", lab.code, lab.preferred_name)
+        start = lab.start if pending_start is None else pending_start
+        end = _value_end(text, lab.end)
         if lab.result in ("positive", "negative") and lab.value_as_number is None:
-            parts.append(Measurement(analytes=[*pending, ref], result=lab.result))  # type: ignore[arg-type]
-            pending = []
+            parts.append(
+                _Part(start, lab.end, Measurement(analytes=[*pending, ref], result=lab.result))  # type: ignore[arg-type]
+            )
+            pending, pending_start = [], None
             continue
         if lab.value_as_number is None and lab.uln_multiple is not None:
             stated = _ULN_STATED.match(text, lab.end)
             if stated is not None:
                 parts.append(
-                    Measurement(
-                        analytes=[*pending, ref],
-                        comparator=_comparator(stated[1]),
-                        uln_multiple=float(stated[2]),
+                    _Part(
+                        start,
+                        stated.end(),
+                        Measurement(
+                            analytes=[*pending, ref],
+                            comparator=_comparator(stated[1]),
+                            uln_multiple=float(stated[2]),
+                        ),
                     )
                 )
-                pending = []
+                pending, pending_start = [], None
                 continue
         if lab.value_as_number is None or lab.value_comparator is None:
             nxt = labs[i + 1] if i + 1 < len(labs) else None
             if nxt is not None and _SHARED.fullmatch(text[lab.end : nxt.start]):
                 pending.append(ref)
+                pending_start = start
                 continue
             scale = _scale_measurement(text, lab.end, ref)
             if scale is not None:
-                parts.append(scale)
-            pending = []
+                parts.append(_Part(start, end, scale))
+            pending, pending_start = [], None
             continue
         comparator: Comparator = lab.value_comparator  # type: ignore[assignment]
         analytes = [*pending, ref]
-        pending = []
+        pending, pending_start = [], None
         # A stated multiple of the ULN never reaches here: the value reader keeps it apart.
         parts.append(
-            Measurement(
-                analytes=analytes, comparator=comparator, value=lab.value_as_number, unit=lab.unit
+            _Part(
+                start,
+                end,
+                Measurement(
+                    analytes=analytes,
+                    comparator=comparator,
+                    value=lab.value_as_number,
+                    unit=lab.unit,
+                ),
             )
         )
+    taken = [(p.start, p.end) for p in parts]
+    if age is not None:
+        taken.append(age[:2])
+    window_match = _WITHIN.search(text) or _AT_LEAST_BEFORE.search(text)
+    if window_match is not None:
+        taken.append(window_match.span())
+    # A value of an analyte the lexicon does not know cannot be evaluated: it is kept only when
+    # it is all the criterion asks (beside a coded requirement it would only hide that one).
+    uncoded: list[_Part] = []
+    for part in _measurement_parts(text, taken, labs):
+        (uncoded if "TEXT:" in " ".join(_analytes(part.requirement)) else parts).append(part)
     if conditions:
-        seen: dict[str, ConceptRef] = {}
-        absent: dict[str, ConceptRef] = {}
-        for f in conditions:
-            into = absent if _absence_asked(text, f) else seen
-            into.setdefault(
-                f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name)
-            )
-        absent = {k: v for k, v in absent.items() if k not in seen}
         status = (
             "ever"
             if re.search(r"\b(?:history|previous|prior|ever|previously)\b", text, re.I)
             else "current"
         )
         qualifiers = sorted({q.lower() for q in _QUALIFIERS.findall(text[:cut])})
-        for group, negated in ((seen, False), (absent, True)):
-            if not group:
-                continue
-            condition = Condition(
-                concepts=list(group.values()),
-                exceptions=[_ref(f.code_system, f.code, f.preferred_name) for f in exceptions],
+        exception_refs = [_ref(f.code_system, f.code, f.preferred_name) for f in exceptions]
+
+        def condition(group: list[PatientFact]) -> Condition:
+            refs: dict[str, ConceptRef] = {}
+            for f in group:
+                refs.setdefault(
+                    f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name)
+                )
+            return Condition(
+                concepts=list(refs.values()),
+                exceptions=exception_refs,
                 qualifiers=qualifiers,
                 status=status,  # type: ignore[arg-type]
                 window=window,
             )
-            parts.append(Not(item=condition) if negated else condition)
+
+        absent = [f for f in conditions if _absence_asked(text, f)]
+        absent_keys = {f"{f.code_system}:{f.code}" for f in absent}
+        seen = [f for f in conditions if f not in absent]
+        seen_keys = {f"{f.code_system}:{f.code}" for f in seen}
+        others = [(p.start, p.end) for p in parts] + [(f.start, f.end) for f in drugs]
+        if age is not None:
+            others.append(age[:2])
+        for segment in _condition_segments(text, seen, others):
+            start, end = _span(segment)
+            if _or_alternatives(text, segment):
+                alternatives: dict[str, list[PatientFact]] = {}
+                for f in segment:
+                    alternatives.setdefault(f"{f.code_system}:{f.code}", []).append(f)
+                node: Requirement = AnyOf(items=[condition(g) for g in alternatives.values()])
+            else:
+                node = condition(segment)
+            parts.append(_Part(start, end, node))
+        absent = [f for f in absent if f"{f.code_system}:{f.code}" not in seen_keys]
+        if absent and absent_keys - seen_keys:
+            parts.append(_Part(*_span(absent), Not(item=condition(absent))))
     if drugs:
-        classes = sorted({f.code for f in drugs if f.code_system == "DRUGCLASS"})
-        names = {
-            f.code: _ref("DRUG", f.code, f.preferred_name) for f in drugs if f.code_system == "DRUG"
-        }
-        counts = [
-            int(f.value_as_number)
-            for f in drugs
-            if f.code_system == "DRUGCLASS" and f.value_as_number
-        ]
         outcomes = [name for name, pattern in _MED_OUTCOMES if pattern.search(text[:cut])]
-        parts.append(
-            Medication(
-                drugs=list(names.values()),
-                drug_classes=classes,
-                min_distinct_agents=max(counts) if counts else 1,
-                outcomes=outcomes,  # type: ignore[arg-type]
-                exclude_routes=["inhaled", "topical"]
-                if re.search(r"\b(?:inhaled|topical)\b", text[cut:], re.I)
-                else [],
-                window=window,
-            )
+        routes = (
+            ["inhaled", "topical"]
+            if re.search(r"\b(?:inhaled|topical)\b", text[cut:], re.I)
+            else []
         )
-    age = _age(text)
+        groups = _medication_groups(text, drugs) if kind == "inclusion" else [drugs]
+        medications: list[Requirement] = [_medication(g, outcomes, routes, window) for g in groups]
+        parts.append(_Part(*_span(drugs), _flat(AllOf, medications)))
+    if remission is not None and parts:
+        not_remission = _not_in_remission()
+        if not_remission is not None:
+            parts.append(_Part(remission.start(), remission.end(), not_remission))
     if age is not None:
-        parts.append(age)
+        parts.append(_Part(*age))
     sex = _sex(text, kind)
     if sex is not None:
-        parts.append(sex)
+        parts.append(_Part(*sex))
+    if not parts:
+        parts.extend(uncoded)
+    if not parts:
+        consent = _consent_act(text)
+        if consent is not None:
+            return consent, "consent", applicability
+        other_study = _other_study(text, window)
+        if other_study is not None:
+            return other_study, "study_participation", applicability
+        healthy = _known_ref("ELIG:no_other_comorbidity") if _HEALTHY.search(text) else None
+        if healthy is not None and kind == "inclusion":
+            return Condition(concepts=[healthy]), "condition", applicability
     if not parts and _CONTRACEPTION.search(text):
         agreement = _known_ref("ELIG:contraception_agreement")
-        if agreement is not None:
-            parts.append(Condition(concepts=[agreement]))
+        match = _CONTRACEPTION.search(text)
+        if agreement is not None and match is not None:
+            parts.append(_Part(match.start(), match.end(), Condition(concepts=[agreement])))
     if not parts:
-        if _CONSENT.search(text):
+        if _CONSENT.search(text) or _CONSENT_ACT.search(text):
             return None, "consent", applicability
         if _JUDGEMENT.search(text):
             return None, "investigator_judgement", applicability
@@ -876,12 +1285,53 @@ def _meaning(
         if _LEGAL.search(text):
             return None, "legal_status", applicability
         return None, "free_text", applicability
-    category = _category(parts, text)
-    if len(parts) == 1:
-        return parts[0], category, applicability
-    if kind == "exclusion" or re.search(r"\bor\b", text, re.I):
-        return AnyOf(items=parts), category, applicability
-    return AllOf(items=parts), category, applicability
+    unique: list[_Part] = []
+    for part in parts:  # the same requirement read twice (a value near two mentions) counts once
+        if not any(u.requirement == part.requirement for u in unique):
+            unique.append(part)
+    parts = unique
+    requirements = [p.requirement for p in parts]
+    category = _category(requirements, text)
+    return _combine(parts, text, kind), category, applicability
+
+
+def _value_end(text: str, end: int) -> int:
+    """Where the value stated after a mention ends (its threshold and unit), for coordination."""
+    m = re.match(r"[^,;.\d]{0,40}?\d+(?:[.,]\d+)*(?:\s*(?:%|[^\s,;.()]+))?", text[end:])
+    return end + m.end() if m else end
+
+
+def _other_study(text: str, window: TimeWindow | None) -> Requirement | None:
+    """Participation in another trial ("currently enrolled in another interventional study"):
+    the investigational-product concept, absent where the criterion says "not"."""
+    found = _OTHER_STUDY.search(text)
+    product = _known_ref("ELIG:investigational_product") if found else None
+    if found is None or product is None:
+        return None
+    previous = re.search(r"\b(?:previous\w*|prior|history|within|past|last|ever)\b", text, re.I)
+    condition = Condition(
+        concepts=[product], status="ever" if previous else "current", window=window
+    )
+    if re.search(r"\b(?:not|no|never|without)\b", text[: found.start()], re.I):
+        return Not(item=condition)
+    return condition
+
+
+def _consent_act(text: str) -> Requirement | None:
+    """Consent given (or denied, "no consent", "refused consent") as the whole criterion: the
+    documented-consent concept the notes can state, as the concept layer reads "signed informed
+    consent"."""
+    act = _CONSENT_ACT.search(text) or _AGREE_TO_PARTICIPATE.search(text)
+    if act is None or _CONSENT_CAPACITY.search(text) or _OTHER_STUDY.search(text):
+        return None
+    signed = _known_ref("ELIG:informed_consent_signed")
+    if signed is None:
+        return None
+    condition = Condition(concepts=[signed])
+    denied = _CONSENT_DENIED.search(text) and not re.search(
+        r"\b(?:no|not|without)\s+(?:\w+\s+)?refus", text, re.I
+    )
+    return Not(item=condition) if denied else condition
 
 
 def _absence_asked(text: str, fact: PatientFact) -> bool:
@@ -916,8 +1366,14 @@ def _category(parts: list[Requirement], text: str) -> str:
 
 
 def _inner(req: Requirement) -> str:
-    items = getattr(req, "items", [])
-    types = {i.item.type if isinstance(i, Not) else i.type for i in items}
+    """The one leaf type of a group, else "composite". A negated qualifier beside positive
+    requirements ("... but not in remission") does not change what the criterion is about."""
+    items = list(getattr(req, "items", []))
+    positive = [i for i in items if not isinstance(i, Not)]
+    types: set[str] = set()
+    for i in positive or items:
+        leaf = i.item if isinstance(i, Not) else i
+        types.add(_inner(leaf) if leaf.type in ("all_of", "any_of") else leaf.type)
     return types.pop() if len(types) == 1 else "composite"
 
 
@@ -1044,4 +1500,815 @@ def _batch_facts(texts: list[str], warnings: list[str]) -> list[list[PatientFact
         log.warning("E-PARSE-003 concept pipeline failed: %s", type(e).__name__)
         warnings.append(f"concept layer failed ({type(e).__name__}); criteria kept as text")
         out = [None] * len(texts)
+    return out
+
+
+# -- values named in free text ------------------------------------------------------------------
+# "IPSS 20 or less", "CHA2DS2VASc score >= 2", "weigh less than 110 pounds", "18 years or older":
+# a comparator and a number, read whether or not the lexicon knows what is measured. An analyte
+# the lexicon does not know is kept by its words (system ``TEXT``): the evaluator finds no fact
+# for it and says unknown, and a reviewer sees what was meant.
+
+_COMPARATOR_PHRASES: list[tuple[str, Comparator]] = [
+    (r"≥|>=|=>|≧|>/=|=/>|>\s?or\s?=", ">="),
+    (r"≤|<=|=<|≦|</=|=/<|<\s?or\s?=", "<="),
+    (
+        r"(?:greater|more|higher|larger|older)\s+(?:than\s+)?or\s+equal(?:\s+(?:to|than))?|"
+        r"equal\s+(?:to\s+)?or\s+(?:greater|more|higher|larger|older)(?:\s+than)?|"
+        r"at\s+least|no\s+(?:less|fewer|lower)\s+than|not\s+(?:less|fewer|lower|younger)\s+than|"
+        r"(?:a\s+)?minimum\s+(?:of\s+)?|min\.?",
+        ">=",
+    ),
+    (
+        r"(?:less|lower|smaller|fewer|younger)\s+(?:than\s+)?or\s+equal(?:\s+(?:to|than))?|"
+        r"equal\s+(?:to\s+)?or\s+(?:less|lower|smaller|fewer|younger)(?:\s+than)?|"
+        r"at\s+most|no\s+(?:more|greater|higher|older)\s+than|"
+        r"not\s+(?:more|greater|higher|older)\s+than|not\s+(?:to\s+)?exceed(?:ing)?|"
+        r"up\s+to|(?:a\s+)?maximum\s+(?:of\s+)?|max\.?",
+        "<=",
+    ),
+    (
+        r">|＞|(?:greater|more|higher|larger|older)\s+than|above|over|exceed(?:ing|s)?|"
+        r"in\s+excess\s+of",
+        ">",
+    ),
+    (r"<|＜|(?:less|lower|smaller|fewer|younger)\s+than|below|under", "<"),
+]
+_CMP_BEFORE = "|".join(f"(?:{p})" for p, _ in _COMPARATOR_PHRASES)
+_NUMBER_VALUE = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|(?-i:IV|V|I{1,3})(?![A-Za-z])"
+_UNIT_TOKEN = (
+    r"%|°\s?[CF]\b|(?!(?:or|and|to|for|in|if|at|on|of|per|with|than|the|a|an)\b)"
+    r"[a-zA-Zµμ][a-zA-Zµμ²³^']*(?:-[a-zA-Z]+)*\d?(?:\s?/\s?[a-zA-Z0-9µμ.²³^]+)*"
+)
+_POST_COMPARATOR = (
+    r"(?:or|and)\s+(?:(?P<up>more|greater|higher|above|over|older|larger|bigger)|"
+    r"(?P<down>less|fewer|lower|below|under|younger|smaller))\b(?!\s+than)(?!\s*\d)"
+)
+_THRESHOLD = re.compile(
+    rf"(?P<between>\bbetween\s+|\bfrom\s+)?(?:(?P<cmp>{_CMP_BEFORE})\s*:?\s*)?"
+    rf"(?<![\w.,/])(?P<value>{_NUMBER_VALUE})(?P<plus>\s?\+)?(?P<fraction>\s?/\s?\d+(?!\s?/))?"
+    rf"(?:\s*-?\s*(?P<unit>{_UNIT_TOKEN}))?"
+    rf"(?:\s*(?:-|–|~|to|and)\s*(?P<high>{_NUMBER_VALUE})(?:\s*-?\s*(?P<unit2>{_UNIT_TOKEN}))?)?"
+    rf"(?:\s+of\s+age|\s*-?\s*old)?(?:\s*(?P<post>{_POST_COMPARATOR}))?",
+    re.I,
+)
+_UNIT_WORDS = {
+    "kg",
+    "g",
+    "gr",
+    "mg",
+    "mcg",
+    "µg",
+    "μg",
+    "ug",
+    "ng",
+    "pg",
+    "lb",
+    "lbs",
+    "pound",
+    "pounds",
+    "kilograms",
+    "kilogram",
+    "grams",
+    "gram",
+    "cm",
+    "mm",
+    "m",
+    "km",
+    "in",
+    "inch",
+    "inches",
+    "ft",
+    "feet",
+    "mmhg",
+    "kpa",
+    "pa",
+    "ms",
+    "msec",
+    "s",
+    "sec",
+    "seconds",
+    "bpm",
+    "l",
+    "ml",
+    "dl",
+    "mmol",
+    "µmol",
+    "umol",
+    "nmol",
+    "pmol",
+    "iu",
+    "u",
+    "units",
+    "unit",
+    "cells",
+    "copies",
+    "points",
+    "point",
+    "pts",
+    "degrees",
+    "mets",
+    "met",
+    "meq",
+    "fold",
+    "times",
+    "x",
+    "percent",
+    "percentile",
+    "db",
+    "hz",
+    "kcal",
+    "cal",
+    "microns",
+    "micron",
+    "µm",
+    "μm",
+    "um",
+    "cc",
+    "ng/ml",
+    "beats",
+}
+_TIME_UNITS = {
+    "h": 1 / 24,
+    "hr": 1 / 24,
+    "hrs": 1 / 24,
+    "hour": 1 / 24,
+    "hours": 1 / 24,
+    "d": 1.0,
+    "day": 1.0,
+    "days": 1.0,
+    "wk": 7.0,
+    "wks": 7.0,
+    "week": 7.0,
+    "weeks": 7.0,
+    "mo": 30.4375,
+    "mos": 30.4375,
+    "month": 30.4375,
+    "months": 30.4375,
+    "y": 365.25,
+    "yr": 365.25,
+    "yrs": 365.25,
+    "year": 365.25,
+    "years": 365.25,
+    "min": 1 / 1440,
+    "mins": 1 / 1440,
+    "minute": 1 / 1440,
+    "minutes": 1 / 1440,
+}
+# Words that end an analyte name read backwards from its comparator ("patients WITH a ...").
+_ANALYTE_STOP = {
+    "and",
+    "or",
+    "with",
+    "who",
+    "whom",
+    "whose",
+    "which",
+    "that",
+    "if",
+    "when",
+    "where",
+    "while",
+    "whether",
+    "has",
+    "have",
+    "had",
+    "having",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "must",
+    "should",
+    "shall",
+    "will",
+    "would",
+    "can",
+    "could",
+    "may",
+    "might",
+    "do",
+    "does",
+    "did",
+    "by",
+    "at",
+    "on",
+    "in",
+    "for",
+    "during",
+    "after",
+    "before",
+    "from",
+    "to",
+    "than",
+    "within",
+    "since",
+    "until",
+    "between",
+    "receiving",
+    "received",
+    "receive",
+    "taking",
+    "take",
+    "taken",
+    "use",
+    "used",
+    "using",
+    "treated",
+    "require",
+    "required",
+    "requiring",
+    "need",
+    "needs",
+    "including",
+    "include",
+    "not",
+    "no",
+    "without",
+    "inability",
+    "unable",
+    "able",
+    "aged",
+    "age",
+    "ages",
+    "old",
+    "patients",
+    "patient",
+    "subjects",
+    "subject",
+    "participants",
+    "participant",
+    "individuals",
+    "individual",
+    "people",
+    "persons",
+    "person",
+    "women",
+    "woman",
+    "men",
+    "man",
+    "males",
+    "male",
+    "females",
+    "female",
+    "adults",
+    "adult",
+    "children",
+    "child",
+    "volunteers",
+    "infants",
+    "infant",
+    "neonates",
+    "boys",
+    "girls",
+    "they",
+    "he",
+    "she",
+    "it",
+    "defined",
+    "as",
+    "per",
+    "least",
+    "most",
+    "currently",
+    "still",
+    "also",
+    "only",
+    "then",
+    "history",
+    "documented",
+    "known",
+    "presence",
+    "evidence",
+    "diagnosis",
+    "diagnosed",
+}
+_ANALYTE_LEADING = re.compile(
+    r"^(?:(?:a|an|the|their|his|her|its|any|of|current|baseline)\s+)+", re.I
+)
+_COPULA_TAIL = re.compile(
+    r"(?:\s*(?:\b(?:of|is|are|was|were|be|being|been|must\s+be|should\s+be|at)\b|[:=(]))+\s*$",
+    re.I,
+)
+_SEX_AFTER = re.compile(
+    r"\s*\(?\s*(?:for|in|if)\s+(?:the\s+)?(?:(?P<m>males?|men|man|boys)|(?P<f>females?|women|woman|girls))\b",
+    re.I,
+)
+_PER_PERIOD = re.compile(
+    r"\s*(?:(?:per|a|an|each)\s+|/\s*)(?P<period>day|week|month|year|wk|d|h|hour|night)s?\b",
+    re.I,
+)
+_DATE_NEAR = re.compile(
+    r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s*\d|"
+    r"\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\b(?:19|20)\d\d\s*(?:-|–|to|and)\s*(?:19|20)\d\d\b",
+    re.I,
+)
+_BLOOD_PRESSURE = re.compile(r"\b(?:blood\s+pressure|BP)\b", re.I)
+_AGE_CONTEXT = re.compile(
+    r"\b(?:ages?|aged|years?[-\s]old|years?\s+of\s+age|of\s+age|y/?o|old|older|younger|"
+    r"elderly)\b",
+    re.I,
+)
+_PEOPLE_ONLY = re.compile(
+    rf"^[\W_]*(?:(?:{_PERSON.pattern}|children|infants?|neonates?|boys|girls|healthy|and|or|"
+    r"both|sexes|genders?|aged?|ages|any|adult|older|from|of|the|a|an|are|is|be|must|should|"
+    r"who|were|was|being)[\W_]*)*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _Threshold:
+    start: int
+    end: int
+    comparator: Comparator
+    value: float
+    high: float | None  # a range "18-27"
+    unit: str | None
+    uln: bool
+    time_days: float | None  # days per unit when the unit is a time
+    fraction: str | None  # "/90" of "140/90", "/10" of a score
+
+
+def _comparator_of(phrase: str | None) -> Comparator | None:
+    if not phrase:
+        return None
+    for pattern, comparator in _COMPARATOR_PHRASES:
+        if re.fullmatch(rf"\s*(?:{pattern})\s*", phrase + " ", re.I):
+            return comparator
+    return None
+
+
+def _number(text: str) -> float:
+    """A value written with thousands separators or as a Roman numeral grade ("ASA > II")."""
+    if text.isalpha():
+        return _scale_number(text)
+    return float(text.replace(",", ""))
+
+
+def _read_threshold(m: re.Match[str]) -> _Threshold | None:
+    unit = m["unit"] or m["unit2"]
+    end = m.end()
+    uln = False
+    if unit and re.fullmatch(r"(?:x|times|-?fold|×)", unit, re.I):
+        tail = re.match(r"\s*(?:the\s+)?(?:ULN|upper\s+limit)", m.string[m.end("unit") :], re.I)
+        if tail is not None:
+            uln, end = True, m.end("unit") + tail.end()
+    elif unit and unit.upper() == "ULN":
+        uln = True
+    comparator = _comparator_of(m["cmp"])
+    high = _number(m["high"]) if m["high"] else None
+    if m["post"] and comparator is None:
+        comparator = ">=" if m["up"] else "<="
+    elif m["plus"]:
+        comparator = ">="
+    if comparator is None and high is None:
+        return None
+    if high is not None and comparator is not None:
+        # "> 18 and 20": not a range; read the first bound only.
+        high = None
+    if high is None and comparator is None:
+        return None
+    graded = re.search(
+        r"\b(?:stages?|grades?|class(?:es)?|scores?|levels?|categor(?:y|ies)|scales?)\s*(?:of|:|=)?\s*$",
+        m.string[max(0, m.start() - 20) : m.start()],
+        re.I,
+    )
+    if high is not None and not (m["between"] or unit or graded):
+        return None  # "3-5" alone: a list number, unless it grades something ("stage 1-3")
+    unit_word = (unit or "").lower().rstrip(".")
+    time_days = _TIME_UNITS.get(unit_word.replace("-old", "").replace("year-", "year"))
+    rate = _PER_PERIOD.match(m.string, m.end("unit")) if unit and time_days is not None else None
+    if rate is not None and not m["high"]:
+        # "20 hours per week": a rate, measured like any other value, not a duration.
+        unit, time_days, end = f"{unit}/{rate['period']}", None, m.end("unit") + rate.end()
+    if unit and not uln and time_days is None:
+        known = "/" in unit or unit_word in _UNIT_WORDS or not unit_word.isalpha()
+        if not known and unit_word not in ("ms",):
+            unit = None  # a counted noun ("20 teeth"): the number is a count
+            end = m.end("value") if not (m["post"] or m["plus"]) else end
+    return _Threshold(
+        m.start("cmp") if m["cmp"] else m.start("between") if m["between"] else m.start("value"),
+        end,
+        comparator or ">=",
+        _number(m["value"]),
+        high,
+        None if uln else unit,
+        uln,
+        time_days,
+        m["fraction"],
+    )
+
+
+def _thresholds(text: str) -> list[_Threshold]:
+    out: list[_Threshold] = []
+    for m in _THRESHOLD.finditer(text):
+        if not (m["cmp"] or m["post"] or m["plus"] or m["high"]):
+            continue
+        t = _read_threshold(m)
+        if t is not None:
+            out.append(t)
+    return out
+
+
+def _analyte_before(text: str, start: int, floor: int) -> tuple[int, str] | None:
+    """The words naming what is measured, read backwards from a comparator."""
+    before = _COPULA_TAIL.sub("", text[max(floor, start - 90) : start])
+    tokens = list(re.finditer(r"\([^()]*\)|[\w'’+\-/.]+|[^\w\s]", before))
+    kept: list[re.Match[str]] = []
+    for tok in reversed(tokens):
+        word = tok.group(0)
+        if word in (",", ";", ".", ":", "!", "?", "(", ")") or word.lower() in _ANALYTE_STOP:
+            break
+        if re.fullmatch(r"(?:e\.\s?g|i\.\s?e|vs|etc)\.?", word, re.I):
+            break
+        if re.fullmatch(r"\d+(?:\.\d+)?", word):
+            break
+        kept.append(tok)
+        if len(kept) >= 8:
+            break
+    if not kept:
+        return None
+    first = kept[-1]
+    phrase = before[first.start() : kept[0].end()].strip(" .")
+    lead = _ANALYTE_LEADING.match(phrase)
+    offset = lead.end() if lead else 0
+    phrase = phrase[offset:]
+    if not re.search(r"[A-Za-z]{2}", phrase):
+        return None
+    return max(floor, start - 90) + first.start() + offset, phrase
+
+
+def _analyte_after(text: str, end: int) -> str | None:
+    """The counted noun after a number ("at least 20 teeth", "5 cigarettes per day")."""
+    m = re.match(
+        r"\s*((?:[A-Za-z][\w'\-]*)(?:\s+(?:per|of|a)\s+[A-Za-z][\w\-]*|\s+[A-Za-z][\w\-]*){0,3})",
+        text[end:],
+    )
+    if m is None:
+        return None
+    words: list[str] = []
+    for w in m[1].split():
+        if w.lower() in _ANALYTE_STOP - {"per"} and words:
+            break
+        words.append(w)
+    phrase = " ".join(words)
+    if not phrase or phrase.lower().split()[0] in _ANALYTE_STOP:
+        return None
+    return phrase
+
+
+def _analyte_ref(phrase: str) -> ConceptRef:
+    """A lab the lexicon knows by this name (or its last words), else the words themselves."""
+    from pipeline.concepts import concept_index
+
+    index = concept_index()
+    words = re.sub(r"\s+", " ", phrase.strip().lower()).split(" ")
+    for i in range(len(words)):
+        for candidate in (" ".join(words[i:]), re.sub(r"\s*\([^)]*\)", "", " ".join(words[i:]))):
+            key = index.terms.get(candidate)
+            record = index.records.get(key) if key else None
+            if record is not None and record.category == "lab":
+                return _ref("LAB", record.code, record.preferred_name)
+    name = re.sub(r"\s+", " ", phrase.strip())
+    return ConceptRef(system="TEXT", code=name.lower(), name=name, include_descendants=False)
+
+
+def _threshold_nodes(
+    t: _Threshold, analytes: list[ConceptRef], sex: Literal["F", "M"] | None
+) -> Requirement:
+    def one(comparator: Comparator, value: float, refs: list[ConceptRef]) -> Measurement:
+        if t.uln:
+            return Measurement(analytes=refs, comparator=comparator, uln_multiple=value, sex=sex)
+        return Measurement(analytes=refs, comparator=comparator, value=value, unit=t.unit, sex=sex)
+
+    if t.fraction and any(
+        _BLOOD_PRESSURE.search(a.name or "") or a.code == "blood_pressure" for a in analytes
+    ):
+        systolic = _ref("LAB", "systolic_bp", "systolic blood pressure")
+        diastolic = _ref("LAB", "diastolic_bp", "diastolic blood pressure")
+        second = _number(t.fraction.strip(" /"))
+        pair: list[Requirement] = [
+            one(t.comparator, t.value, [systolic]),
+            one(t.comparator, second, [diastolic]),
+        ]
+        # Above 140/90 is either value above; below 140/90 is both values below.
+        return AnyOf(items=pair) if t.comparator in (">", ">=") else AllOf(items=pair)
+    if t.high is not None:
+        low, high = sorted((t.value, t.high))
+        return AllOf(items=[one(">=", low, analytes), one("<=", high, analytes)])
+    return one(t.comparator, t.value, analytes)
+
+
+def _measurement_parts(
+    text: str, taken: list[tuple[int, int]], labs: list[PatientFact]
+) -> list[_Part]:
+    """Value thresholds not read by the lab reader nor the age rules: the analyte is the lab
+    mention right before the value, else the words before the comparator, else the counted noun
+    after the number. Times ("> 6 months") are durations or windows, not measurements."""
+    parts: list[_Part] = []
+    previous: tuple[int, list[ConceptRef]] | None = None  # end, analytes of the last threshold
+    for t in _thresholds(text):
+        if any(s <= t.start < e or s < t.end <= e for s, e in taken):
+            continue
+        if _DATE_NEAR.search(text[max(0, t.start - 12) : t.end + 14]):
+            continue  # "between 1 January 2014 and ...": a date, not a value
+        lab = next(
+            (
+                f
+                for f in reversed(labs)
+                if f.end <= t.start and re.fullmatch(r"[^,;.\d]{0,40}", text[f.end : t.start])
+            ),
+            None,
+        )
+        if t.time_days is not None and lab is None and not _timed_value(text, t):
+            previous = None
+            continue
+        sex_m = _SEX_AFTER.match(text, t.end)
+        sex: Literal["F", "M"] | None = None
+        end = t.end
+        if sex_m is not None:
+            sex = "M" if sex_m["m"] else "F"
+            end = sex_m.end()
+        start = t.start
+        if lab is not None:
+            analytes = [_ref("LAB", lab.code, lab.preferred_name)]
+            start = lab.start
+        elif previous is not None and re.fullmatch(
+            r"[\s,;]*(?:\(?\s*(?:and|or|but)\s*)?", text[previous[0] : t.start], re.I
+        ):
+            analytes = previous[1]
+        else:
+            after = _analyte_after(text, t.end) if t.unit is None and not t.uln else None
+            before = _analyte_before(text, t.start, 0)
+            spent = re.search(r"\bfor\s*$", text[: t.start], re.I)
+            if before is None and spent is not None and t.unit and "/" in t.unit:
+                # "games for over 20 hours per week": the activity is what is measured.
+                before = _analyte_before(text, spent.start(), 0)
+            if before is not None:
+                analytes = [_analyte_ref(before[1])]
+                start = before[0]
+            elif after is not None and _counted(text, t):
+                analytes = [_analyte_ref(after)]
+            else:
+                continue
+        parts.append(_Part(start, end, _threshold_nodes(t, analytes, sex)))
+        previous = (end, analytes)
+    return _join_same_analyte(text, parts)
+
+
+_DURATION_BEFORE = re.compile(
+    r"\b(?:for|since|within|during|last|past|over|in|from|after|before|ago|history|experience|"
+    r"period)\W*$",
+    re.I,
+)
+
+
+_TIME_QUANTITY = re.compile(
+    r"\b(?:time|times|duration|cycles?|intervals?|delay|stay|period|onset|latency|survival|"
+    r"interval|wait(?:ing)?)\b",
+    re.I,
+)
+
+
+def _timed_value(text: str, t: _Threshold) -> bool:
+    """A time that is itself the value of a time quantity named before it ("menstrual cycle
+    21-35 days", "door-to-needle time > 60 minutes"), not how long a condition lasted ("pain for
+    more than 6 months", "sprain < 3 months"), a size in weeks, nor a window ("within 3
+    months", "3 years of experience")."""
+    before = text[max(0, t.start - 60) : t.start]
+    if _DURATION_BEFORE.search(before) or not re.search(r"[A-Za-z]{3}\W*$", before):
+        return False
+    if re.match(r"\s*(?:of|ago|before|prior|after|since|per|a|each|/)\b", text[t.end :], re.I):
+        return False
+    analyte = _analyte_before(text, t.start, 0)
+    return analyte is not None and bool(_TIME_QUANTITY.search(analyte[1]))
+
+
+def _counted(text: str, t: _Threshold) -> bool:
+    """Whether a word follows the number directly ("20 teeth"), not a unit or a comparator."""
+    return bool(re.match(r"\s*[A-Za-z]", text[t.end :])) and not re.match(
+        rf"\s*(?:{_POST_COMPARATOR}|and|or|for|in|if|at|on|to)\b", text[t.end :], re.I
+    )
+
+
+def _join_same_analyte(text: str, parts: list[_Part]) -> list[_Part]:
+    """Two bounds of one analyte ("less than 10% or greater than 90%", ">= 2 for men and >= 3
+    for women") are one requirement: either bound for "or" or a per-sex rule, both for "and"."""
+    out: list[_Part] = []
+    for part in parts:
+        prev = out[-1] if out else None
+        if prev is not None and _analytes(prev.requirement) == _analytes(part.requirement):
+            link = _link(text[prev.end : part.start])
+            per_sex = _has_sex(prev.requirement) or _has_sex(part.requirement)
+            kind = AnyOf if link == "or" or per_sex else AllOf
+            out[-1] = _Part(prev.start, part.end, _flat(kind, [prev.requirement, part.requirement]))
+            continue
+        out.append(part)
+    return out
+
+
+def _analytes(node: Requirement) -> list[str]:
+    if isinstance(node, Measurement):
+        return sorted({f"{a.system}:{a.code}" for a in node.analytes})
+    return sorted({k for i in getattr(node, "items", []) for k in _analytes(i)})
+
+
+def _has_sex(node: Requirement) -> bool:
+    if isinstance(node, Measurement):
+        return node.sex is not None
+    return any(_has_sex(i) for i in getattr(node, "items", []))
+
+
+def _age_thresholds(text: str) -> tuple[int, int, Requirement] | None:
+    """Ages the stated-age rules miss: "18 years or older", "between 18 and 80 years",
+    "younger than 6 months", "Patients below 18 and above 45 years" (a time value read as an
+    age only where the words before it name people or age, never "pain for > 6 months")."""
+    found: list[tuple[int, int, Requirement]] = []
+    thresholds = _thresholds(text)
+    for i, t in enumerate(thresholds):
+        days = t.time_days
+        if days is None and t.unit is None and not t.uln:
+            # "Patients below 18 and above 45 years": a bare bound takes the next time unit;
+            # "patients < 18": a bare bound right after the people it is about is their age.
+            later = next((x for x in thresholds[i + 1 :] if x.time_days is not None), None)
+            if later is None or not re.fullmatch(r"[\s\w]{0,20}", text[t.end : later.start]):
+                later = None
+                people = re.split(r"[;,.]\s", text[: t.start])[-1]
+                named = _PERSON.search(people) and _PEOPLE_ONLY.match(people)
+                if not (_AGE_CONTEXT.search(text[max(0, t.start - 25) : t.end + 15]) or named):
+                    continue
+            days = later.time_days if later is not None else 365.25
+        if days is None:
+            continue
+        before = text[: t.start]
+        clause = re.split(r"[;,.]\s", before)[-1]
+        after = text[t.end : t.end + 25]
+        if re.match(
+            r"\s*(?:-?old\s+)?(?:of|since|ago|before|after|prior|duration|history)\b", after, re.I
+        ) and not re.match(r"\s*(?:-?old\s+)?of\s+age\b", after, re.I):
+            continue
+        near = text[max(0, t.start - 25) : t.end + 15]
+        if re.match(r"\s*(?:per|a|an|each|/)\b", after, re.I):
+            continue  # "5 days per week": a frequency
+        if days < 28 and not _AGE_CONTEXT.search(near):
+            continue  # hours, days, weeks: an age only when said to be one ("72 hours old")
+        follows = bool(found) and _link(text[found[-1][1] : t.start]) in ("and", "or", "comma")
+        if not (_AGE_CONTEXT.search(near) or _PEOPLE_ONLY.match(clause) or follows):
+            continue
+        if re.search(
+            r"\b(?:for|since|during|within|last|past|duration|history|ago)\s*$", clause, re.I
+        ):
+            continue
+        years = days / 365.25
+        value = round(t.value * years, 4)
+        if t.high is not None:
+            high = round(t.high * years, 4)
+            node: Requirement = AllOf(
+                items=[
+                    Demographic(attribute="age", comparator=">=", value=min(value, high)),
+                    Demographic(attribute="age", comparator="<=", value=max(value, high)),
+                ]
+            )
+        else:
+            node = Demographic(attribute="age", comparator=t.comparator, value=value)
+        found.append((t.start, t.end, node))
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    start, end = found[0][0], found[-1][1]
+    link = _link(text[found[0][1] : found[1][0]])
+    items = [f[2] for f in found]
+    # "below 18 and above 45" cannot both hold: the bounds are alternatives.
+    bounds = [n for n in items if isinstance(n, Demographic)]
+    apart = len(bounds) == 2 and _disjoint(bounds[0], bounds[1])
+    kind = AnyOf if link == "or" or apart else AllOf
+    return start, end, _flat(kind, items)
+
+
+def _disjoint(a: Demographic, b: Demographic) -> bool:
+    lo, hi = (a, b) if a.comparator in ("<", "<=") else (b, a)
+    return (
+        lo.comparator in ("<", "<=")
+        and hi.comparator in (">", ">=")
+        and float(lo.value) <= float(hi.value)
+    )
+
+
+# -- inflected lexicon terms --------------------------------------------------------------------
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_INFLECTIONS: list[tuple[str, str]] = [("ies", "y"), ("ics", "ic"), ("es", ""), ("s", "")]
+
+
+def _singular_forms(word: str) -> list[str]:
+    lower = word.lower()
+    out: list[str] = []
+    for suffix, replacement in _INFLECTIONS:
+        if lower.endswith(suffix) and len(lower) - len(suffix) >= 3 and not lower.endswith("ss"):
+            out.append(lower[: -len(suffix)] + replacement)
+    return out
+
+
+def _inflected_facts(text: str, found: list[PatientFact]) -> list[PatientFact]:
+    """Lexicon terms written in the plural ("psychiatric diseases", "Diabetics", "smokers"),
+    which the concept layer matches only as listed. Criteria name kinds of patients and
+    conditions in the plural far more often than notes do; a match keeps the term's code."""
+    from pipeline.concepts import concept_index
+
+    index = concept_index()
+    words = list(_WORD.finditer(text))
+    taken = [(f.start, f.end) for f in found]
+    out: list[PatientFact] = []
+    i = 0
+    while i < len(words):
+        hit: tuple[int, str] | None = None
+        for n in range(min(5, len(words) - i), 0, -1):
+            last = words[i + n - 1]
+            start, end = words[i].start(), last.end()
+            if any(s < end and start < e for s, e in taken):
+                continue
+            head = " ".join(w.group(0).lower() for w in words[i : i + n - 1])
+            for form in _singular_forms(last.group(0)):
+                candidate = f"{head} {form}".strip()
+                key = index.terms.get(candidate)
+                if key is not None and len(candidate) >= 5:
+                    hit = (n, key)
+                    break
+            if hit is not None:
+                break
+        if hit is None:
+            i += 1
+            continue
+        n, key = hit
+        record = index.records[key]
+        if record.category in ("diagnosis", "finding", "procedure", "drug"):
+            start, end = words[i].start(), words[i + n - 1].end()
+            out.append(
+                PatientFact(
+                    "criterion",
+                    "criterion",
+                    None,
+                    record.category,
+                    record.code_system,
+                    record.code,
+                    record.preferred_name,
+                    start,
+                    end,
+                    lexical_variant=text[start:end],
+                    drug_classes=record.drug_classes,
+                )
+            )
+        i += n
+    return out
+
+
+# "neurologic, psychiatric or cardiac disease", "renal or hepatic impairment": modifiers that
+# share one head noun name one concept each ("neurologic disease", "psychiatric disease").
+_SHARED_HEAD = re.compile(
+    r"\b((?:[A-Za-z][\w\-]*\s*,\s*)*[A-Za-z][\w\-]*)\s*,?\s*(?:or|and|and/or|/)\s+"
+    r"([A-Za-z][\w\-]*)\s+([A-Za-z][\w\-]*)",
+    re.I,
+)
+
+
+def _shared_head_facts(text: str, found: list[PatientFact]) -> list[PatientFact]:
+    from pipeline.concepts import concept_index
+
+    index = concept_index()
+    taken = [(f.start, f.end) for f in found]
+    out: list[PatientFact] = []
+    for m in _SHARED_HEAD.finditer(text):
+        head = m[3].lower()
+        modifiers = [(x.start(), x.end()) for x in re.finditer(r"[A-Za-z][\w\-]*", m[1])]
+        for mod_start, mod_end in [(m.start(1) + s, m.start(1) + e) for s, e in modifiers]:
+            if any(s < mod_end and mod_start < e for s, e in taken):
+                continue
+            modifier = text[mod_start:mod_end].lower()
+            for form in (head, *_singular_forms(head)):
+                key = index.terms.get(f"{modifier} {form}")
+                record = index.records.get(key) if key else None
+                if record is None or record.category not in ("diagnosis", "finding", "procedure"):
+                    continue
+                out.append(
+                    PatientFact(
+                        "criterion",
+                        "criterion",
+                        None,
+                        record.category,
+                        record.code_system,
+                        record.code,
+                        record.preferred_name,
+                        mod_start,
+                        mod_end,
+                        lexical_variant=f"{text[mod_start:mod_end]} {m[3]}",
+                    )
+                )
+                taken.append((mod_start, mod_end))
+                break
     return out

@@ -217,7 +217,9 @@ def test_women_of_childbearing_potential_is_applicability() -> None:
     [
         ("Signed written informed consent", "consent"),
         ("Able to comply with the study visits", "compliance"),
-        ("Participation in another interventional clinical trial", "study_participation"),
+        # Another trial is the investigational-product concept (computable, see
+        # test_parse_criteria_coordination.py); taking part in this one is not documented.
+        ("Previously enrolled in this study", "study_participation"),
         ("English speaker", "language"),
         ("Patient under guardianship or deprived of liberty", "legal_status"),
     ],
