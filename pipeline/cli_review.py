@@ -64,6 +64,30 @@ def _dir_inputs(folder: Path) -> Iterator[tuple[str, str | None, str | None, str
         yield txt.stem, _title(text), text, None
 
 
+def _has_code_or_value(criterion: Any) -> bool:
+    """A coded concept named in the text or the logic, or a value the logic computes.
+
+    Concepts the parser kept by their words only (system ``TEXT``) are not coded.
+    """
+    if any(e.concept is not None for e in criterion.entities):
+        return True
+
+    def walk(node: Any) -> bool:
+        if node is None:
+            return False
+        if isinstance(node, list):
+            return any(walk(x) for x in node)
+        if isinstance(node, dict):
+            if node.get("type") == "demographic":
+                return True
+            if node.get("system") not in (None, "TEXT") and "code" in node:
+                return True
+            return any(walk(v) for v in node.values() if isinstance(v, dict | list))
+        return False
+
+    return walk(criterion.model_dump(include={"requirement", "applicability"}))
+
+
 def _parse_batch(
     inputs: Iterator[tuple[str, str | None, str | None, str | None]], output: Path
 ) -> None:
@@ -92,11 +116,7 @@ def _parse_batch(
             trials += 1
             criteria += len(model.criteria)
             computable += sum(1 for c in model.criteria if c.computable)
-            coded += sum(
-                1
-                for c in model.criteria
-                if c.requirement is not None or c.applicability is not None
-            )
+            coded += sum(1 for c in model.criteria if _has_code_or_value(c))
             out.write(model.model_dump_json(exclude_none=True) + "\n")
     share = computable / criteria if criteria else 0.0
     coded_share = coded / criteria if criteria else 0.0

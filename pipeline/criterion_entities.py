@@ -96,6 +96,7 @@ class Entity:
     start: int
     end: int
     text: str
+    kb_id: str = ""  # SYSTEM:CODE of the concept layer, "" for an uncoded mention
 
 
 def value_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -141,7 +142,7 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             etype = "Immunization"
         elif etype == "Drug" and _ASA_SCORE.match(text, ent.end_char) and ent.text == "ASA":
             etype = "Observation"  # "ASA 1-3", "ASA class II": the anaesthesia risk score
-        out.append(Entity(etype, ent.start_char, ent.end_char, ent.text))
+        out.append(Entity(etype, ent.start_char, ent.end_char, ent.text, ent.kb_id_))
     coded = [(e.type, e.start, e.end) for e in out]
     for etype, start, end in clinical_mentions(text):
         if _VACCINE.search(text, start, end):
@@ -172,7 +173,9 @@ def _join_touching(entities: list[Entity], text: str) -> list[Entity]:
             and _GAP.fullmatch(text[prev.end : ent.start])
         ):
             end = max(prev.end, ent.end)
-            out[-1] = Entity(prev.type, prev.start, end, text[prev.start : end])
+            out[-1] = Entity(
+                prev.type, prev.start, end, text[prev.start : end], prev.kb_id or ent.kb_id
+            )
             continue
         out.append(ent)
     return sorted(out, key=lambda e: (e.start, e.end, e.type))

@@ -25,6 +25,7 @@ from criteria_models.model import (
     ConceptRef,
     Condition,
     Criterion,
+    CriterionEntity,
     Demographic,
     Measurement,
     Medication,
@@ -35,6 +36,7 @@ from criteria_models.model import (
     Span,
     TimeWindow,
 )
+from pipeline.criterion_entities import Entity as TextEntity
 from pipeline.numbers import NUMBER_WORDS
 
 log = logging.getLogger(__name__)
@@ -1400,7 +1402,7 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
         warnings.append("HTML tags in the text were read as line breaks and blanks")
     items = [item for sec in sections for item in sec.items]
     meaning_texts = [_meaning_text(view[i.start : i.end]) for i in items]
-    docs_facts = _batch_facts(meaning_texts, warnings)
+    docs_facts, docs_entities = _batch_facts(meaning_texts, warnings)
     criteria: list[Criterion] = []
     cohorts: dict[int, list[str]] = {}
     ungrouped_inclusions: list[str] = []
@@ -1415,6 +1417,9 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
             cid = f"{'INC' if item.kind == 'inclusion' else 'EXC'}-{counters[item.kind]:02d}"
             meaning_text = meaning_texts[k]
             facts = docs_facts[k]
+            entities = _criterion_entities(
+                docs_entities[k], meaning_text, view, text, item.start, item.end
+            )
             k += 1
             if len(item.text) > _MAX_MEANING_CHARS:
                 warnings.append(f"{cid}: very long criterion, meaning read from its start only")
@@ -1438,6 +1443,7 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
                     scored=category != "investigator_judgement",
                     applicability=applicability,
                     requirement=requirement,
+                    entities=entities,
                 )
             )
             if item.group_index is not None and item.group_index in sec.alternative_groups:
@@ -1483,23 +1489,61 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
     )
 
 
-def _batch_facts(texts: list[str], warnings: list[str]) -> list[list[PatientFact] | None]:
-    """Concept facts for every criterion text, streamed through one pipeline (``nlp.pipe``)."""
+def _batch_facts(
+    texts: list[str], warnings: list[str]
+) -> tuple[list[list[PatientFact] | None], list[list[TextEntity]]]:
+    """Concept facts and typed entities of every criterion text, from one ``nlp.pipe`` stream."""
+    from pipeline.criterion_entities import entities_of
     from pipeline.facts import facts_from_doc
     from pipeline.nlp import get_nlp
 
     out: list[list[PatientFact] | None] = []
+    entities: list[list[TextEntity]] = []
     try:
-        for doc in get_nlp().pipe(texts, batch_size=64):
+        for text, doc in zip(texts, get_nlp().pipe(texts, batch_size=64), strict=True):
             try:
                 out.append(facts_from_doc(doc, "criterion", "criterion", None))
+                entities.append(entities_of(text, doc))
             except Exception as e:  # one bad criterion must not cost the others
                 log.warning("E-PARSE-003 concept facts failed: %s", type(e).__name__)
                 out.append(None)
+                entities.append([])
     except Exception as e:
         log.warning("E-PARSE-003 concept pipeline failed: %s", type(e).__name__)
         warnings.append(f"concept layer failed ({type(e).__name__}); criteria kept as text")
         out = [None] * len(texts)
+        entities = [[] for _ in texts]
+    return out, entities
+
+
+def _criterion_entities(
+    found: list[TextEntity], meaning_text: str, view: str, text: str, start: int, end: int
+) -> list[CriterionEntity]:
+    """Entities with offsets in the source text.
+
+    The meaning text is the source slice itself unless HTML entities were decoded or the item was
+    cut; then the entities are read again from the (same-length) view slice.
+    """
+    from pipeline.concepts import concept_index
+    from pipeline.criterion_entities import entities_of
+
+    if meaning_text != view[start:end]:
+        found = entities_of(view[start:end])
+    records = concept_index().records
+    out: list[CriterionEntity] = []
+    for e in found:
+        concept = None
+        record = records.get(e.kb_id) if e.kb_id else None
+        if record is not None:
+            concept = _ref(record.code_system, record.code, record.preferred_name)
+        out.append(
+            CriterionEntity(
+                type=e.type,
+                span=Span(start=start + e.start, end=start + e.end),
+                text=text[start + e.start : start + e.end],
+                concept=concept,
+            )
+        )
     return out
 
 

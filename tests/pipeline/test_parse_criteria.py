@@ -349,3 +349,22 @@ def test_weight_threshold_is_a_measurement() -> None:
     assert isinstance(requirement, Measurement)
     assert requirement.comparator == "<" and requirement.value == 100
     assert category == "measurement"
+
+
+def test_criteria_carry_typed_entities_with_source_offsets() -> None:
+    text = (
+        "Inclusion Criteria:\n- Diagnosis of ulcerative colitis for at least 6 months\n"
+        "Exclusion Criteria:\n- Prior appendectomy or treatment with infliximab\n"
+    )
+    model = parse_protocol(text)
+    found = {
+        (e.type, e.text, e.concept.code if e.concept else None)
+        for c in model.criteria
+        for e in c.entities
+    }
+    assert ("Condition", "ulcerative colitis", "K51") in found
+    assert ("Drug", "infliximab", "infliximab") in found
+    assert any(t == "Procedure" and s == "appendectomy" for t, s, _ in found)
+    for c in model.criteria:
+        for e in c.entities:
+            assert text[e.span.start : e.span.end] == e.text
