@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from criteria_models.model import Criterion, Protocol
+from criteria_models.model import Criterion, CriterionEntity, Protocol
 
 _COMPARED_FIELDS = ("kind", "text", "group", "computable", "category", "scored")
 
@@ -258,6 +258,8 @@ def render_text(model: Protocol) -> str:
         lines.append(f"\n{c.id} ({c.kind}){flag}: {c.text}")
         if c.group:
             lines.append(f"  under: {c.group}")
+        if c.entities:
+            lines.append("  names: " + "; ".join(_entity_label(x) for x in c.entities))
         if c.applicability is not None:
             lines.append("  applies to:")
             lines.extend(describe_requirement(c.applicability, 2))
@@ -266,6 +268,31 @@ def render_text(model: Protocol) -> str:
         lines.append("\nwarnings:")
         lines.extend(f"  {w}" for w in model.warnings)
     return "\n".join(lines) + "\n"
+
+
+def _entity_label(entity: CriterionEntity) -> str:
+    code = f" [{entity.concept.system}:{entity.concept.code}]" if entity.concept else ""
+    return f"{entity.type} '{entity.text}'{code}"
+
+
+def _highlighted(criterion: Criterion) -> str:
+    """The criterion text, escaped, with each entity in a <mark> titled by its type and code."""
+    text, base = criterion.text, criterion.span.start if criterion.span else 0
+    out: list[str] = []
+    pos = 0
+    for ent in sorted(criterion.entities, key=lambda x: (x.span.start, -x.span.end)):
+        start, end = ent.span.start - base, ent.span.end - base
+        if start < pos or end > len(text) or text[start:end] != ent.text:
+            continue  # overlapping or not from this text: shown in the list only
+        title = html.escape(_entity_label(ent), quote=True)
+        out.append(html.escape(text[pos:start]))
+        out.append(
+            f"<mark class='{html.escape(ent.type.lower(), quote=True)}' title=\"{title}\">"
+            f"{html.escape(text[start:end])}</mark>"
+        )
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
 
 
 def render_html(model: Protocol) -> str:
@@ -277,7 +304,7 @@ def render_html(model: Protocol) -> str:
         applies = "\n".join(describe_requirement(c.applicability))
         rows.append(
             "<tr>"
-            f"<td>{e(c.id)}</td><td>{e(c.kind)}</td><td>{e(c.text)}</td>"
+            f"<td>{e(c.id)}</td><td>{e(c.kind)}</td><td>{_highlighted(c)}</td>"
             f"<td>{e(c.group or '')}</td><td>{'yes' if c.computable else 'no'}</td>"
             f"<td>{e(c.category or '')}</td><td><pre>{e(applies)}</pre></td>"
             f"<td><pre>{e(logic)}</pre></td></tr>"
@@ -291,7 +318,9 @@ def render_html(model: Protocol) -> str:
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{e(model.trial_id)} criteria</title>"
         "<style>body{font-family:sans-serif}td{vertical-align:top;border-bottom:1px solid #ddd;"
-        "padding:4px}pre{margin:0}</style></head><body>"
+        "padding:4px}pre{margin:0}mark{background:#fff3b0}mark.drug{background:#d7f0ff}"
+        "mark.procedure{background:#e4f7d2}mark.observation,mark.eq-comparison{background:#eee}"
+        "</style></head><body>"
         f"<h1>{e(model.trial_id)}</h1><p>{e(model.title or '')}</p>"
         f"<h2>Rule</h2><ul>{cohorts}</ul>"
         f"<p>common inclusions: {e(', '.join(model.rule.common_inclusions) or 'none')}; "

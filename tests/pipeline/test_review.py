@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -71,7 +72,10 @@ def test_render_text_and_escaped_html() -> None:
     text = render_text(model)
     assert "INC-01 (inclusion): Age 18-75 years" in text and "age >= 18.0" in text
     page = render_html(model)
-    assert "Score <3 &" not in page and "Score &lt;3 &amp; &quot;quoted&quot;" in page
+    assert "Score <3 &" not in page and '"quoted"' not in page
+    # Entities are wrapped in <mark>; the text between the tags is escaped.
+    plain = re.sub(r"</?mark[^>]*>", "", page)
+    assert "Score &lt;3 &amp; &quot;quoted&quot;" in plain
 
 
 def test_cli_diff_render_and_batch(tmp_path: Path) -> None:
@@ -119,3 +123,18 @@ def test_cli_diff_render_and_batch(tmp_path: Path) -> None:
     empty.mkdir()
     result = runner.invoke(app, ["parse", "--dir", str(empty), "-o", str(out)])
     assert result.exit_code != 0
+
+
+def test_render_shows_entities_and_escapes_them_in_html() -> None:
+    from pipeline.parse_criteria import parse_protocol
+    from pipeline.review import render_html, render_text
+
+    model = parse_protocol(
+        "Inclusion Criteria:\n- Ulcerative colitis <script>alert(1)</script> on infliximab\n"
+    )
+    text = render_text(model)
+    assert "Condition 'Ulcerative colitis' [ICD10CM:K51]" in text
+    page = render_html(model)
+    assert "<script>" not in page
+    assert "title=\"Drug 'infliximab' [DRUG:infliximab]\"" in page.replace("&#x27;", "'")
+    assert "<mark class='condition'" in page
