@@ -86,7 +86,12 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
         return all(e <= a or s >= b for a, b in taken)
 
     has_year = _ANY_YEAR.search(text) is not None
-    has_ago = _AGO.search(text) is not None
+    # Relative dates need a note date; "ago" in plain lower-cased ASCII is a cheap first check.
+    has_ago = (
+        note_date is not None
+        and (not text.isascii() or "ago" in text.lower())
+        and _AGO.search(text) is not None
+    )
     for kind, pattern in _PATTERNS:
         if (kind == "relative" and not has_ago) or (kind != "relative" and not has_year):
             continue  # cheap checks first: most patterns need a year, "relative" needs "ago"

@@ -18,6 +18,7 @@ import spacy
 from spacy.language import Language
 
 import pipeline.components.concept_matcher
+import pipeline.components.context_fast
 import pipeline.components.sections
 import pipeline.components.sentences
 from pipeline.components.context_scope import scope_context_to_target_sentences
@@ -33,7 +34,7 @@ _SECTION_ATTRS: dict[str, dict[str, Any]] = {
     "patient_instructions": {"is_hypothetical": True},
 }
 
-_ = pipeline.components.concept_matcher
+_ = pipeline.components.concept_matcher, pipeline.components.context_fast
 
 
 def _resource_json(name: str) -> dict[str, Any]:
@@ -59,7 +60,8 @@ def build_nlp() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("elig_sentences")
     nlp.add_pipe("elig_concepts")
-    context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
+    # medspaCy's ConText with cheaper per-note loops (same modifiers and edges).
+    context: Any = nlp.add_pipe("elig_context", name="medspacy_context", config={"rules": None})
     # medspaCy's sectionizer and rules, writing sections onto entity tokens only (much cheaper).
     sectionizer: Any = nlp.add_pipe(
         "elig_sectionizer",

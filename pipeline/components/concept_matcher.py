@@ -11,8 +11,8 @@ from typing import Any
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
+from pipeline.components.batching import BatchedPipe
 from pipeline.concepts import ConceptIndex, concept_index
 
 _PLAIN = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
@@ -47,8 +47,9 @@ class PatternMaker:
         return [d for d in out if d is not None]
 
 
-class ConceptMatcher:
-    def __init__(self, nlp: Language, index: ConceptIndex) -> None:
+class ConceptMatcher(BatchedPipe):
+    def __init__(self, nlp: Language, index: ConceptIndex, name: str = "elig_concepts") -> None:
+        self.name = name
         self.index = index
         maker = PatternMaker(nlp)
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -65,14 +66,40 @@ class ConceptMatcher:
             self.exact.add(key, maker.docs(names))
 
     def __call__(self, doc: Doc) -> Doc:
-        spans: list[Span] = []
+        # spaCy's filter_spans over (start, end) tuples: a Span is built only for the survivors.
+        candidates: list[tuple[int, int, Span | tuple[str, str]]] = [
+            (e.start, e.end, e) for e in doc.ents
+        ]
+        strings = doc.vocab.strings
+        records = self.index.records
         for matcher in (self.lower, self.exact):
             for match_id, start, end in matcher(doc):
-                key = doc.vocab.strings[match_id]
-                record = self.index.records[key]
-                spans.append(Span(doc, start, end, label=record.category, kb_id=key))
-        doc.ents = filter_spans(list(doc.ents) + spans)
+                key = strings[match_id]
+                candidates.append((start, end, (records[key].category, key)))
+        doc.ents = [
+            span if isinstance(span, Span) else Span(doc, start, end, label=span[0], kb_id=span[1])
+            for start, end, span in filter_span_tuples(candidates)
+        ]
         return doc
+
+
+def filter_span_tuples(
+    spans: list[tuple[int, int, Any]],
+) -> list[tuple[int, int, Any]]:
+    """``spacy.util.filter_spans`` on (start, end, payload) tuples, same order and tie-breaks.
+
+    Longest first (then later start first, input order among equals), each kept unless its first
+    or last token is taken; the survivors sorted by start.
+    """
+    ordered = sorted(spans, key=lambda s: (s[1] - s[0], -s[0]), reverse=True)
+    result = []
+    seen: set[int] = set()
+    for span in ordered:
+        start, end = span[0], span[1]
+        if start not in seen and end - 1 not in seen:
+            result.append(span)
+            seen.update(range(start, end))
+    return sorted(result, key=lambda s: s[0])
 
 
 @Language.factory(
@@ -83,4 +110,4 @@ class ConceptMatcher:
 def make_concept_matcher(nlp: Language, name: str, lexicon: str) -> ConceptMatcher:
     if lexicon != "elig_lexicon.v1":
         raise ValueError(f"E-LEX-001 unknown lexicon {lexicon!r}; known: elig_lexicon.v1")
-    return ConceptMatcher(nlp, concept_index())
+    return ConceptMatcher(nlp, concept_index(), name)

@@ -16,11 +16,20 @@ from medspacy.section_detection import Section, Sectionizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipeline.components.batching import BatchedPipe
+
 _MATCHER = "_Sectionizer__matcher"
 
 
-class EntitySectionizer(Sectionizer):  # type: ignore[misc]
+class EntitySectionizer(Sectionizer, BatchedPipe):  # type: ignore[misc]
+    _scoped_rules_for = -1
+    _has_scoped_rules = False
+
     def _shortcut_applies(self) -> bool:
+        rules = self.rules
+        if self._scoped_rules_for != len(rules):  # checked again only when rules are added
+            self._has_scoped_rules = any(rule.max_scope is not None for rule in rules)
+            self._scoped_rules_for = len(rules)
         return not (
             self._parent_sections
             or self.require_start_line
@@ -28,7 +37,7 @@ class EntitySectionizer(Sectionizer):  # type: ignore[misc]
             or self.max_section_length is not None
             or self._apply_sentence_boundary
             or self._input_span_type.lower() != "ents"
-            or any(rule.max_scope is not None for rule in self.rules)
+            or self._has_scoped_rules
         )
 
     def __call__(self, doc: Doc) -> Doc:
@@ -50,12 +59,17 @@ class EntitySectionizer(Sectionizer):  # type: ignore[misc]
             sections.append(Section(rule.category, start, end, end, body_end, None, rule))
         doc._.sections.extend(sections)
         starts = [s.section_span[0] for s in sections]
+        mapping = self.assertion_attributes_mapping
         for ent in doc.ents:
             i = bisect.bisect_right(starts, ent.start) - 1
             if i >= 0 and ent.start < sections[i].section_span[1]:
-                doc[ent.start]._.section = sections[i]
-        if self.assertion_attributes_mapping:
-            self.set_assertion_attributes(doc.ents)
+                section = sections[i]
+                doc[ent.start]._.section = section
+                # medspaCy's set_assertion_attributes, reading the section just assigned
+                # (span._.section is the section of the span's first token).
+                if mapping and section.category in mapping:
+                    for attr_name, attr_value in mapping[section.category].items():
+                        setattr(ent._, attr_name, attr_value)
         return doc
 
 

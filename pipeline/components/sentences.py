@@ -19,6 +19,8 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from thinc.types import Ints2d
 
+from pipeline.components.batching import BatchedPipe
+
 # Titles are matched in their case ("Ms. Smith" but "424 ms. HIV"); Latin and others in any case.
 _TITLES = frozenset({"Dr", "Mr", "Mrs", "Ms", "St", "Prof", "Drs"})
 _ABBREVIATIONS = frozenset({"vs", "e.g", "i.e", "etc", "approx", "fig", "no", "pt", "inc", "cf"})
@@ -55,10 +57,11 @@ def word_flags(vocab: Vocab, text: str) -> int:
     return flags
 
 
-class ClinicalSentenceSplitter:
+class ClinicalSentenceSplitter(BatchedPipe):
     """Sets ``token.is_sent_start`` for every token of the doc."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "elig_sentences") -> None:
+        self.name = name
         self._flags: dict[int, int] = {}
 
     def _word_flags(self, doc: Doc, orth: int) -> int:
@@ -74,11 +77,15 @@ class ClinicalSentenceSplitter:
         if n == 0:
             return doc
         attrs = doc.to_array([ORTH, IS_SPACE])
-        cache = self._flags
-        bits = numpy.array(
-            [cache.get(o) or self._word_flags(doc, o) for o in attrs[:, 0].tolist()],
-            dtype=numpy.int64,
-        )
+        orths = attrs[:, 0].tolist()
+        # Most words have no flag (0): look them all up first, compute only the unseen ones.
+        found = list(map(self._flags.get, orths))
+        if None in found:
+            found = [
+                self._word_flags(doc, o) if f is None else f
+                for o, f in zip(orths, found, strict=True)
+            ]
+        bits = numpy.array(found, dtype=numpy.int64)
         ends_line = (bits & ENDS_LINE) != 0
         terminal = (bits & TERMINAL) != 0
         dotted = (bits & DOTTED) != 0
@@ -101,4 +108,4 @@ class ClinicalSentenceSplitter:
 
 @Language.factory("elig_sentences", default_config={})
 def make_clinical_sentence_splitter(nlp: Language, name: str) -> ClinicalSentenceSplitter:
-    return ClinicalSentenceSplitter()
+    return ClinicalSentenceSplitter(name)

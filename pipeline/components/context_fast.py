@@ -1,0 +1,158 @@
+"""medspaCy's ConText with the same rules, modifiers and edges, built with less work per note.
+
+medspaCy's ``ConText.__call__`` finds each modifier's sentence through ``doc[start].sent`` (a
+Span walk per modifier), compares every pair of modifiers in the doc to limit scopes, and tests
+every (target, modifier) pair. On long notes those loops cost as much as the matching. This
+subclass reads sentence starts once, hands ConTextModifier its scope, limits scopes only between
+modifiers of the same sentence, and tests a modifier only against the targets whose first or last
+token lies in its scope (found by bisection). Each shortcut reproduces medspaCy 1.3.1's result:
+
+* Scope: the modifier's sentence (last SENT_START at or before its first token, up to the next
+  one), cut by the rule's ``max_scope`` exactly as ``ConTextModifier.__set_scope`` does.
+* Scope limiting: ``limit_scope`` only acts on modifiers whose scopes overlap; scopes stay inside
+  their modifier's sentence, so modifiers of different sentences never affect each other. When a
+  modifier runs past its sentence's end, the doc gets medspaCy's all-pairs loop instead.
+* Edges: ``modifies`` needs ``tuple_overlaps(scope, (target.start, target.end))``, i.e. the
+  target's start in [scope start, scope end) or its end in (scope start, scope end]; doc.ents are
+  sorted and disjoint, so both sets are index ranges. Targets are kept in doc order, as in
+  medspaCy's target-major loop.
+
+Anything these shortcuts do not cover (explicit targets, span groups, ``max_scope`` on the
+component, ``prune_on_target_overlap``, ``on_modifies`` callbacks, custom sentence hooks, docs
+without sentence boundaries) runs medspaCy's own ``__call__``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from medspacy.context import ConText, ConTextModifier
+from medspacy.context.context_graph import ConTextGraph
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.components.batching import BatchedPipe
+from pipeline.components.context_scope import (
+    TargetSentenceMatcher,
+    sentence_starts,
+    target_sentence_runs,
+)
+
+_MATCHER = "_ConText__matcher"
+
+
+def _scope(rule: Any, start: int, end: int, s_start: int, s_end: int) -> tuple[int, int]:
+    """``ConTextModifier.__set_scope`` for a sentence [s_start, s_end) (no component max_scope)."""
+    direction = rule.direction.lower()
+    max_scope = rule.max_scope
+    if direction == "forward":
+        lo, hi = end, s_end
+        if max_scope is not None and hi - lo > max_scope:
+            hi = end + max_scope
+    elif direction == "backward":
+        lo, hi = s_start, start
+        if max_scope is not None and hi - lo > max_scope:
+            lo = start - max_scope
+    else:
+        lo, hi = s_start, s_end
+        if max_scope is not None and start - lo > max_scope:
+            lo = start - max_scope
+        if max_scope is not None and hi - end > max_scope:
+            hi = end + max_scope
+    return lo, hi
+
+
+@Language.factory("elig_context")
+class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
+    """``medspacy_context`` with the per-note loops above; rules and options are ConText's."""
+
+    def _shortcut_applies(self, doc: Doc, targets: Any) -> bool:
+        if targets or self.input_span_type != "ents":
+            return False
+        if self.prune_on_target_overlap or self.max_scope:
+            return False
+        if "sents" in doc.user_hooks or "sent" in doc.user_span_hooks:
+            return False
+        rules = getattr(self, _MATCHER).rule_map
+        if getattr(self, "_callbacks_for", -1) != len(rules):
+            self._has_callbacks = any(
+                getattr(rule, "on_modifies", None) is not None for rule in rules.values()
+            )
+            self._callbacks_for = len(rules)
+        return not self._has_callbacks
+
+    def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
+        if not self._shortcut_applies(doc, targets):
+            result: Doc = super().__call__(doc, targets)
+            return result
+        starts = sentence_starts(doc)
+        if len(doc) and len(starts) == 1 and not doc.has_annotation("SENT_START"):
+            result = super().__call__(doc, targets)  # medspaCy's own error for unsplit docs
+            return result
+        ents = doc.ents
+        matcher = getattr(self, _MATCHER)
+        if isinstance(matcher, TargetSentenceMatcher):
+            matches = matcher.match(doc, target_sentence_runs(doc, ents, starts))
+        else:
+            matches = matcher(doc)
+
+        graph = ConTextGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
+        graph.targets = ents
+        strings = doc.vocab.strings
+        rule_map = matcher.rule_map
+        n = len(doc)
+        by_sentence: dict[int, list[ConTextModifier]] = {}
+        crosses = False
+        for match_id, start, end in matches:
+            rule = rule_map[strings[match_id]]
+            k = bisect.bisect_right(starts, start) - 1
+            s_start = starts[k]
+            s_end = starts[k + 1] if k + 1 < len(starts) else n
+            lo, hi = _scope(rule, start, end, s_start, s_end)
+            modifier = ConTextModifier(rule, start, end, doc, lo, hi, max_scope=self.max_scope)
+            graph.modifiers.append(modifier)
+            by_sentence.setdefault(k, []).append(modifier)
+            crosses = crosses or end > s_end
+        if crosses:
+            graph.update_scopes()
+        else:
+            for group in by_sentence.values():
+                for i, first in enumerate(group):
+                    for second in group[i + 1 :]:
+                        first.limit_scope(second)
+                        second.limit_scope(first)
+        self._apply_modifiers(graph)
+
+        for target, modifier in graph.edges:
+            target._.modifiers += (modifier,)
+        if self.context_attributes_mapping:
+            self.set_context_attributes(graph.edges)
+        doc._.context_graph = graph
+        return doc
+
+    @staticmethod
+    def _apply_modifiers(graph: ConTextGraph) -> None:
+        """``ConTextGraph.apply_modifiers`` (without pruning) over the targets in scope only."""
+        targets = graph.targets
+        target_starts = [t.start for t in targets]
+        target_ends = [t.end for t in targets]
+        for modifier in graph.modifiers:
+            lo, hi = modifier.scope_span
+            if lo >= hi:
+                continue
+            first = bisect.bisect_left(target_starts, lo)
+            last = bisect.bisect_left(target_starts, hi)
+            by_end_first = bisect.bisect_right(target_ends, lo)
+            by_end_last = bisect.bisect_right(target_ends, hi)
+            candidates = set(range(first, last)) | set(range(by_end_first, by_end_last))
+            for index in sorted(candidates):
+                target = targets[index]
+                if modifier.modifies(target):
+                    modifier.modify(target)
+        edges = []
+        for modifier in graph.modifiers:
+            modifier.reduce_targets()
+            for target in modifier._targets:
+                edges.append((target, modifier))
+        graph.edges = edges
