@@ -17,6 +17,7 @@ import medspacy
 import spacy
 from spacy.language import Language
 
+import pipeline.components.abbreviations
 import pipeline.components.concept_matcher
 import pipeline.components.context_fast
 import pipeline.components.sections
@@ -60,6 +61,8 @@ def build_nlp() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("elig_sentences")
     nlp.add_pipe("elig_concepts")
+    # Short forms the note defines ("primary sclerosing cholangitis (PSC)") coded like the long form.
+    nlp.add_pipe("elig_abbreviations")
     # medspaCy's ConText with cheaper per-note loops (same modifiers and edges).
     context: Any = nlp.add_pipe("elig_context", name="medspacy_context", config={"rules": None})
     # medspaCy's sectionizer and rules, writing sections onto entity tokens only (much cheaper).

@@ -1,0 +1,132 @@
+"""Abbreviations a note defines itself ("primary sclerosing cholangitis (PSC)") carry the long form's concept.
+
+Clinicians define short forms that no lexicon can list (or that mean something else elsewhere:
+"MS" is multiple sclerosis in one note and mitral stenosis in another). scispaCy's
+``AbbreviationDetector`` (Schwartz & Hearst 2003) finds the definitions and every later use of
+the short form; when the long form holds a coded concept, each short-form occurrence becomes an
+entity with that concept. A definition in the note wins over the lexicon's reading of the same
+letters, because it is the writer's own.
+
+The detector's pieces are used directly rather than as a pipeline component: the component form
+writes ``Span`` objects into ``doc._`` extensions, which do not cross ``nlp.pipe(n_process=...)``;
+here only plain entities and a span group (``doc.spans["abbreviations"]``) are written.
+"""
+
+from typing import Any
+
+import numpy as np
+from scispacy.abbreviation import filter_matches, find_abbreviation
+from spacy.attrs import ORTH
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.components.batching import BatchedPipe
+
+SPAN_GROUP = "abbreviations"
+# scispaCy ignores parenthesised text longer than 8 tokens; longer runs are never candidates.
+_MAX_INNER = 8
+
+
+class AbbreviationResolver(BatchedPipe):
+    """Finds "long form (SHORT)" definitions and codes every occurrence of SHORT like the long form."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.open_paren = nlp.vocab.strings.add("(")
+        self.close_paren = nlp.vocab.strings.add(")")
+
+    def definitions(self, doc: Doc, orths: Any) -> list[tuple[Span, Span]]:
+        """(long form, short form) pairs defined in the doc, the first definition of each kept.
+
+        Candidates are the tokens between a "(" and the next ")" with no "(" between them, found
+        on the ORTH array (much cheaper than scispaCy's token Matcher or ``doc.text`` on long
+        notes), then filtered and checked by scispaCy's own Schwartz & Hearst functions.
+        """
+        opens = np.flatnonzero(orths == self.open_paren)
+        closes = np.flatnonzero(orths == self.close_paren)
+        matches: list[tuple[int, int, int]] = []
+        for i in opens:
+            j = np.searchsorted(closes, i)
+            if j == len(closes):
+                break
+            end = int(closes[j])
+            if end - i - 1 <= _MAX_INNER and not (opens[(opens > i) & (opens < end)]).size:
+                matches.append((0, int(i) + 1, end))
+        out: list[tuple[Span, Span]] = []
+        seen_short: set[str] = set()
+        seen_long: set[str] = set()
+        for long_candidate, short_candidate in filter_matches(matches, doc):
+            short, long = find_abbreviation(long_candidate, short_candidate)
+            if long is None or short.text in seen_short or long.text in seen_long:
+                continue
+            seen_short.add(short.text)
+            seen_long.add(long.text)
+            out.append((long, short))
+        return out
+
+    def __call__(self, doc: Doc) -> Doc:
+        # Doc.text is rebuilt on every access (costly on long notes): test the tokens first.
+        orths = doc.to_array(ORTH)
+        if not (orths == self.open_paren).any():
+            return doc
+        definitions = self.definitions(doc, orths)
+        if not definitions:
+            return doc
+        ents = list(doc.ents)
+        # Short form -> the long form's coded entity, or None when the long form has no concept:
+        # then the lexicon's reading of those letters is not what the writer meant and is dropped.
+        meaning: dict[tuple[int, ...], Span | None] = {}
+        defining: set[int] = set()  # the short form inside the definition's parentheses
+        for long, short in definitions:
+            meaning[tuple(t.orth for t in short)] = _concept_of(long, ents)
+            defining.add(short.start)
+        uses: list[Span] = []
+        dropped: list[tuple[int, int]] = []
+        taken: set[int] = set()
+        # Longer short forms first, so "SLE" inside a defined "SLE-DAI" is not read twice.
+        for key in sorted(meaning, key=len, reverse=True):
+            concept = meaning[key]
+            n = len(key)
+            for i in np.flatnonzero(orths == key[0]).tolist():
+                if i in taken or tuple(orths[i : i + n].tolist()) != key:
+                    continue
+                taken.update(range(i, i + n))
+                if concept is None:
+                    dropped.append((i, i + n))
+                elif i not in defining:
+                    uses.append(Span(doc, i, i + n, label=concept.label_, kb_id=concept.kb_id_))
+        if not uses and not dropped:
+            return doc
+        exact = set(dropped)
+        covered = {t for span in uses for t in range(span.start, span.end)}
+        # A use replaces any entity it overlaps (the note's own definition wins); a short form
+        # whose long form has no concept loses the lexicon's reading of exactly those letters.
+        kept = [
+            e
+            for e in ents
+            if (e.start, e.end) not in exact
+            and not any(t in covered for t in range(e.start, e.end))
+        ]
+        doc.ents = filter_spans(kept + uses)
+        if uses:
+            doc.spans[SPAN_GROUP] = uses
+        return doc
+
+
+def _concept_of(long: Span, ents: list[Span]) -> Span | None:
+    """The coded entity spanning the whole long form, if any.
+
+    The detector starts the long form at the word the short form's first letter begins
+    ("history of ulcerative colitis (UC)" -> "ulcerative colitis"); an entity covering only part of
+    it ("anesthesia" in "manipulation under anesthesia (MUA)") is not what the short form names.
+    The lexicon may have matched more than the long form ("ulcerative colitis (UC)" as one term).
+    """
+    for ent in ents:
+        if ent.kb_id_ and ent.start <= long.start and ent.end >= long.end:
+            return ent
+    return None
+
+
+@Language.factory("elig_abbreviations", assigns=["doc.ents", "doc.spans"])
+def make_abbreviation_resolver(nlp: Language, name: str) -> AbbreviationResolver:
+    return AbbreviationResolver(nlp)
