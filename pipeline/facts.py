@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from criteria_models.facts import PatientFact
+from criteria_models.units import convert, normalise_unit
 from pipeline.concepts import ConceptRecord, concept_index, lab_entries
 from pipeline.dates import DateMention, find_dates
 from pipeline.lexicon import LabEntry, load_statement_rules
@@ -166,6 +167,34 @@ _CURRENT_PREFILTER = _Prefiltered(
 
 def _lab(code: str) -> LabEntry | None:
     return lab_entries().get(code)
+
+
+def _default_range(lab: LabEntry, key: str, unit: str | None) -> tuple[float | None, float | None]:
+    """The lab's default reference range in the value's unit (it is kept in the first unit listed).
+
+    "Creatinine 168 umol/L" against the default 0.6-1.3 mg/dL must compare like with like; a unit
+    that cannot be related to the default's gets no default range at all.
+    """
+    low, high = lab.default_ref_low, lab.default_ref_high
+    default_unit = lab.units[0] if lab.units else None
+    if unit is None or default_unit is None or normalise_unit(unit) == normalise_unit(default_unit):
+        return low, high
+    high_c = convert(high, default_unit, unit, key) if high is not None else None
+    if high_c is None:
+        return None, None
+    low_c = convert(low, default_unit, unit, key) if low is not None else None
+    return (round(low_c, 3) if low_c is not None else None), round(high_c, 3)
+
+
+def _flag(value: float | None, low: float | None, high: float | None) -> str | None:
+    """H or L from a stated reference range, as a lab report would flag the value."""
+    if value is None:
+        return None
+    if high is not None and value > high:
+        return "H"
+    if low is not None and value < low:
+        return "L"
+    return None
 
 
 @cache
@@ -523,12 +552,17 @@ def facts_from_doc(
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
+                    stated_range = ref_high is not None
                     if ref_high is None and lab.default_ref_high is not None:
-                        ref_high, ref_low = lab.default_ref_high, lab.default_ref_low
-                        extra_mods.append("reference_range=default")
+                        ref_low, ref_high = _default_range(lab, record.key, q.unit)
+                        if ref_high is not None:
+                            extra_mods.append("reference_range=default")
                     uln = q.uln_multiple
                     if uln is None and ref_high and q.value is not None:
                         uln = round(q.value / ref_high, 3)
+                    flag = q.flag or (_flag(q.value, ref_low, ref_high) if stated_range else None)
+                    if flag:
+                        extra_mods.append(f"flag={flag}")
                     extra.update(
                         value_as_number=q.value,
                         value_comparator=q.comparator,

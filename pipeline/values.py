@@ -64,6 +64,13 @@ _ULN_STATED = re.compile(
 )
 
 
+# The abnormal flag a lab report writes after a value or its range: "9.1 g/dL (L)",
+# "145 U/L (ref 7-40) H", "| 1.9 | mg/dL | 0.6-1.2 | H", "[H]". Upper case only ("l" is a unit).
+_FLAG = re.compile(
+    r"[\s|,:;)\]]*(?:\(\s*(HH|LL|H|L)\s*\)|\[(HH|LL|H|L)\]|(?<![A-Za-z])(HH|LL|H|L)(?![A-Za-z/])(?!\s*[a-z]))"
+)
+
+
 _ULN_RIGHT_AFTER = re.compile(
     r"\s*(?:x|×|times|-?fold)\s*(?:the\s+)?(?:ULN|upper\s+limit(?:\s+of\s+normal)?)", re.IGNORECASE
 )
@@ -78,6 +85,7 @@ class LabValue(NamedTuple):
     uln_multiple: float | None = None
     result: str | None = None
     end: int = 0  # characters consumed after the mention
+    flag: str | None = None  # abnormal flag as written: "H", "L", "HH", "LL"
 
 
 def to_number(text: str) -> float:
@@ -96,7 +104,8 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
     # ("survival measured in years (> 12 weeks)"): the unit keeps stray numbers out.
     words = "" if unitless else r"(?:[A-Za-z][A-Za-z'-]*\s+){0,4}?"
     pattern = re.compile(
-        rf"^{_FILLER}{words}{_FILLER}\(?\s*{_COMPARATOR}\s*({NUMBER})\s*(-?{unit_re})?",
+        # A table cell boundary may stand between value and unit ("ALT | 212 | U/L | 10-40").
+        rf"^{_FILLER}{words}{_FILLER}\(?\s*{_COMPARATOR}\s*({NUMBER})(?:(?:\s*\|)?\s*(-?{unit_re}))?",
         re.IGNORECASE,
     )
     m = pattern.match(after)
@@ -124,18 +133,23 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
     value = to_number(m[2])
     rest = after[m.end() :]
     ref_low = ref_high = uln = None
+    flag_at = 0
     r = _REF_RANGE.match(rest)
     if r:
         ref_low, ref_high = to_number(r[1]), to_number(r[2])
+        flag_at = r.end()
     else:
         u = _REF_UPPER.match(rest)
         if u:
             ref_high = to_number(u[1])
+            flag_at = u.end()
     s = _ULN_STATED.match(rest)
     if s:
         uln = to_number(s[1])
+    f = _FLAG.match(rest, flag_at) or (_FLAG.match(rest) if flag_at else None)
+    flag = (f[1] or f[2] or f[3]) if f else None
     clean_unit = unit.lstrip("-") if unit else None
-    return LabValue(value, comparator, clean_unit, ref_low, ref_high, uln, None, m.end())
+    return LabValue(value, comparator, clean_unit, ref_low, ref_high, uln, None, m.end(), flag)
 
 
 def read_result(before: str, after: str) -> str | None:

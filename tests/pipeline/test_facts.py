@@ -178,3 +178,29 @@ def test_source_text_shortcut_gives_identical_facts() -> None:
 )
 def test_reading_about_a_therapy_is_not_receiving_it(text: str) -> None:
     assert one(text, "car_t_therapy").hypothetical
+
+
+def _lab(text: str, code: str) -> PatientFact:
+    return next(f for f in facts(text) if f.category == "lab" and f.code == code)
+
+
+def test_plain_text_table_row_keeps_its_unit() -> None:
+    f = _lab("LABS:\nALT | 212 | U/L | 10-40\n", "alt")
+    assert (f.value_as_number, f.unit, f.ref_low, f.ref_high) == (212.0, "U/L", 10.0, 40.0)
+
+
+def test_stated_flag_and_flag_from_the_stated_range() -> None:
+    assert "flag=L" in _lab("Hemoglobin 9.1 g/dL (L)", "hemoglobin").term_modifiers
+    assert "flag=H" in _lab("Creatinine | 1.9 | mg/dL | 0.6-1.2 | H", "creatinine").term_modifiers
+    assert "flag=H" in _lab("ALT 212 U/L (ref 10-40)", "alt").term_modifiers
+    assert not any(
+        m.startswith("flag=") for m in _lab("ALT 30 U/L (ref 7-40)", "alt").term_modifiers
+    )
+
+
+def test_default_range_is_converted_to_the_value_unit() -> None:
+    # 168 umol/L is 1.9 mg/dL: about 1.5x the default upper limit, not 129x.
+    f = _lab("Creatinine 168 umol/L", "creatinine")
+    assert "reference_range=default" in f.term_modifiers
+    assert f.ref_high is not None and 100 < f.ref_high < 130
+    assert f.uln_multiple is not None and 1.3 < f.uln_multiple < 1.6
