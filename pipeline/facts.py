@@ -80,6 +80,26 @@ _OUTCOMES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# The course of a treatment when no response or tolerance is stated (a weaker outcome: any
+# outcome of _OUTCOMES wins). "stopped" is checked first: "was on X, stopped" ends the course.
+_COURSE: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "stopped",
+        re.compile(
+            r"\b(stopped|discontinued|ceased|tapered\s+off|weaned\s+off|held|withdrawn|"
+            r"no\s+longer\s+(?:on|taking))\b",
+            re.I,
+        ),
+    ),
+    (
+        "ongoing",
+        re.compile(
+            r"\b(ongoing|continues|continuing|continued|remains\s+on|still\s+on|still\s+taking|"
+            r"currently\s+on|currently\s+taking)\b",
+            re.I,
+        ),
+    ),
+]
 _ANY_OUTCOME = re.compile("|".join(f"(?:{p.pattern})" for _, p in _OUTCOMES), re.IGNORECASE)
 
 
@@ -453,7 +473,13 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
             distance = (len(before) - m.end()) * 1.2 + (ent.start_char - cursor)
             if best is None or distance < best[0]:
                 best = (distance, name)
-    return best[1] if best else None
+    if best is not None:
+        return best[1]
+    # No response or tolerance stated: say at least whether it was stopped or goes on.
+    for name, pattern in _COURSE:
+        if pattern.search(after) or pattern.search(before[-40:]):
+            return name
+    return None
 
 
 def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: ConceptRecord) -> bool:

@@ -204,3 +204,14 @@ def test_default_range_is_converted_to_the_value_unit() -> None:
     assert "reference_range=default" in f.term_modifiers
     assert f.ref_high is not None and 100 < f.ref_high < 130
     assert f.uln_multiple is not None and 1.3 < f.uln_multiple < 1.6
+
+
+def test_treatment_course_stopped_or_ongoing_when_no_response_is_stated() -> None:
+    by_code = {f.code: f for f in facts("Infliximab ongoing. Hydroxychloroquine was discontinued.")}
+    assert by_code["infliximab"].outcome == "ongoing"
+    assert by_code["hydroxychloroquine"].outcome == "stopped"
+    # A stated response wins over the course word next to it.
+    f = next(
+        f for f in facts("Adalimumab stopped due to loss of response.") if f.code == "adalimumab"
+    )
+    assert f.outcome == "inadequate_response"
