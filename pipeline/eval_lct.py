@@ -36,22 +36,10 @@ MATCHING_RULE = "overlapping character spans with the same type, one-to-one, gre
 
 
 @dataclass
-class TypeScore:
+class TypeScore(metrics.PrecisionRecall):
     tp: int = 0
     fp: int = 0
     fn: int = 0
-
-    @property
-    def precision(self) -> float:
-        return metrics.precision(self.tp, self.fp)
-
-    @property
-    def recall(self) -> float:
-        return metrics.recall(self.tp, self.fn)
-
-    @property
-    def f1(self) -> float:
-        return metrics.f1(self.tp, self.fp, self.fn)
 
 
 @dataclass

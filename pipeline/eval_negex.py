@@ -40,25 +40,13 @@ class GoldRow:
 
 
 @dataclass(frozen=True, slots=True)
-class BinaryScore:
+class BinaryScore(metrics.PrecisionRecall):
     """Counts and metrics of one yes/no judgement against gold."""
 
     tp: int
     fp: int
     fn: int
     tn: int
-
-    @property
-    def precision(self) -> float:
-        return metrics.precision(self.tp, self.fp)
-
-    @property
-    def recall(self) -> float:
-        return metrics.recall(self.tp, self.fn)
-
-    @property
-    def f1(self) -> float:
-        return metrics.f1(self.tp, self.fp, self.fn)
 
     @property
     def accuracy(self) -> float:
