@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 Label = Literal["met", "not_met", "unknown", "not_applicable"]
 Comparator = Literal[">", ">=", "<", "<=", "=="]
