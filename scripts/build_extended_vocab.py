@@ -16,6 +16,17 @@ Sources and licences:
   skipped: their titles describe events and encounters, not conditions a criterion names.
   Each term also gets its plural when its head is countable ("kidney stones", "lipomas") and
   its British spelling ("haematoma", "oesophagitis", "tumour").
+  Clinician-style aliases are derived from the same titles by general rules (see
+  ``title_aliases``): "without complications" dropped; a short optional word in parentheses
+  both dropped and kept ("aortic (valve) insufficiency"); default qualifiers ("nonrheumatic")
+  dropped unless ICD-10-CM's own Excludes1 notes or a "traumatic ..." counterpart make the
+  remainder ambiguous; "pain in X" -> "X pain"; "<lesion> of <site>" -> "<site> <lesion>" and
+  "<site adjective> <lesion>" ("splenic cyst"); "malignant neoplasm of X" -> "X cancer",
+  "cancer of the X", "carcinoma of X"; "secondary malignant neoplasm of X" -> "X metastases";
+  "benign neoplasm of X" -> "benign X tumor". "Acute"/"chronic" are never dropped. An alias
+  claimed by several codes goes to their common ancestor code, or is dropped; a title-derived
+  term always wins over an alias. Aliases containing a curated term are dropped like any other
+  term, so "X cancer" / "X fracture" stay with the curated "cancer" / "fracture" concepts.
 * ``drug-named-entity-recognition`` 2.0.9 (MIT, Fast Data Science Ltd). Its bundled dictionary
   (from DrugBank open data, MedlinePlus, NHS and Wikipedia names) is loaded from the package's
   bz2 pickle. Only drugs with a DrugBank or MedlinePlus id and a MedlinePlus, NHS, Wikipedia or
@@ -35,12 +46,14 @@ from __future__ import annotations
 
 import bz2
 import json
+import os
 import pickle
 import re
 import sys
 from collections import defaultdict
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 import simple_icd_10_cm as cm
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -184,6 +197,260 @@ def candidate_terms(code: str) -> list[str]:
     return out
 
 
+# --- Clinician-style aliases -------------------------------------------------------------------
+# ICD-10-CM titles are written in classification style ("Pain in shoulder", "Nonrheumatic aortic
+# (valve) insufficiency", "Malignant neoplasm of breast"); clinicians write "shoulder pain",
+# "aortic insufficiency", "breast cancer". The rules below derive such short aliases from the
+# title alone (no note or criteria text is consulted). An alias must name exactly one code: see
+# resolve_alias_owners.
+
+# "Type 2 diabetes mellitus without complications": the qualifier only separates the code from its
+# "with ..." siblings; "Crohn's disease, unspecified, without complications" loses both.
+_WITHOUT = re.compile(r",?\s+without complications?\b(?=,|$)", re.IGNORECASE)
+# A short optional word in parentheses ("aortic (valve) insufficiency"): kept as an alternative
+# to dropping it. Notes such as "(s)", "(due to)", "(NOS)", "(STEMI)" are not optional words.
+_OPTIONAL = re.compile(r"(?<= )\(([a-z][a-z-]{2,}(?: [a-z][a-z-]{2,})?)\)(?= )")
+_NOT_OPTIONAL = {"due to", "nos", "old", "suspected", "induced"}
+_RELATIONS = {"of", "in", "to", "on", "with", "without", "and", "or", "due", "nos", "by", "from"}
+# Qualifiers naming the unmarked, default case: "aortic insufficiency" in a note means the
+# nonrheumatic kind (rheumatic valve disease is always called rheumatic). A qualifier mapped to
+# its marked counterpart is dropped only when no title names the counterpart form
+# ("nontraumatic subdural hemorrhage" keeps its qualifier: "traumatic subdural hemorrhage" exists).
+DEFAULT_QUALIFIERS: dict[str, str | None] = {
+    "nonrheumatic": None,
+    "non-rheumatic": None,
+    "nontraumatic": "traumatic",
+}
+# Anatomical sites that can stand before a condition noun ("femur fracture", "knee pain").
+ANATOMY = {
+    "abdomen", "abdominal wall", "ankle", "anus", "aorta", "appendix", "arm", "axilla", "back",
+    "bladder", "bone", "brain", "breast", "bronchus", "buttock", "calf", "cecum", "cervix",
+    "cheek", "chest", "chest wall", "clavicle", "coccyx", "colon", "cornea", "duodenum", "ear",
+    "elbow", "epididymis", "esophagus", "eye", "eyelid", "face", "femur", "fibula", "finger",
+    "foot", "forearm", "gallbladder", "gum", "hand", "head", "heel", "hip", "humerus", "ileum",
+    "intestine", "jaw", "jejunum", "joint", "kidney", "knee", "larynx", "leg", "lip", "liver",
+    "lung", "mandible", "mouth", "nail", "neck", "nose", "orbit", "ovary", "palate", "pancreas",
+    "patella", "pelvis", "penis", "pharynx", "pleura", "prostate", "radius", "rectum", "rib",
+    "ribs", "sacrum", "scalp", "scapula", "scrotum", "shoulder", "sinus", "skull", "spine",
+    "spleen", "sternum", "stomach", "testis", "thigh", "thorax", "throat", "thumb", "thymus",
+    "thyroid", "tibia", "toe", "tongue", "tonsil", "trachea", "ulna", "ureter", "urethra",
+    "uterus", "vagina", "vulva", "wrist", "limb", "trunk", "bile duct", "small intestine",
+    "large intestine", "lower leg", "upper arm", "lower limb", "upper limb", "thoracic spine",
+    "lumbar spine", "cervical spine", "external ear", "middle ear", "inner ear", "nasal cavity",
+    "vocal cord", "salivary gland", "parotid gland", "thyroid gland", "adrenal gland",
+    "pituitary gland", "renal pelvis", "spinal cord", "soft palate", "hard palate",
+}  # fmt: skip
+# Condition nouns that clinicians put after the site ("X of Y" -> "Y X").
+SITE_HEADS = {
+    "pain", "fracture", "dislocation", "sprain", "strain", "ulcer", "cyst", "polyp", "abscess",
+    "calculus", "cellulitis", "contusion", "laceration", "injury", "stiffness", "effusion",
+    "hypertrophy", "atrophy", "obstruction", "perforation", "rupture", "prolapse", "stenosis",
+    "deformity", "hemorrhage", "infarction", "torsion", "fistula", "stricture",
+}  # fmt: skip
+# Sites whose cancers are not carcinomas (sarcoma, glioma, lymphoma ...): no "carcinoma" alias.
+NON_EPITHELIAL = {
+    "bone", "brain", "spinal cord", "heart", "thymus", "spleen", "eye", "orbit", "meninges",
+    "cartilage", "connective tissue", "soft tissue", "peripheral nerves", "retroperitoneum",
+    "lymph node", "lymph nodes", "bone marrow",
+}  # fmt: skip
+# Adjectives clinicians use for a site ("pancreatic cancer", "renal calculus", "splenic cyst").
+SITE_ADJECTIVES = {
+    "pancreas": "pancreatic", "stomach": "gastric", "ovary": "ovarian", "esophagus": "esophageal",
+    "kidney": "renal", "rectum": "rectal", "anus": "anal", "larynx": "laryngeal",
+    "testis": "testicular", "thyroid gland": "thyroid", "penis": "penile", "vagina": "vaginal",
+    "vulva": "vulvar", "small intestine": "small bowel", "large intestine": "large bowel",
+    "adrenal gland": "adrenal", "pituitary gland": "pituitary", "thymus": "thymic",
+    "tonsil": "tonsillar", "spleen": "splenic", "liver": "hepatic", "lung": "pulmonary",
+    "colon": "colonic", "intestine": "intestinal", "duodenum": "duodenal",
+    "pharynx": "pharyngeal", "trachea": "tracheal", "bronchus": "bronchial",
+    "urethra": "urethral", "ureter": "ureteral", "uterus": "uterine", "prostate": "prostatic",
+    "orbit": "orbital", "nose": "nasal", "eye": "ocular", "breast": "breast", "bladder": "bladder",
+}  # fmt: skip
+# Only in cancer names: "cervical" alone is also the neck ("cervical sprain").
+CANCER_SITE_ADJECTIVES = {"cervix uteri": "cervical", "corpus uteri": "uterine"}
+_SITE = r"(?P<site>[a-z][a-z' -]*?)"
+_PAIN_IN = re.compile(rf"^pain in (?:the )?{_SITE}$")
+_HEAD_OF = re.compile(rf"^(?P<head>[a-z]+) of (?:the )?{_SITE}$")
+_MALIGNANT = re.compile(rf"^(?:primary )?malignant neoplasm of (?:the )?{_SITE}$")
+_SECONDARY = re.compile(rf"^secondary malignant neoplasm of (?:the )?{_SITE}$")
+_BENIGN = re.compile(rf"^benign neoplasm of (?:the )?{_SITE}$")
+_WITH = re.compile(r"\b(?:with|without)\b")
+_COMPOUND = re.compile(r"\b(of|and|or|with|without|due|in|to|by|from|for)\b")
+
+
+def title_forms(title: str) -> list[str]:
+    """Raw-title variants: "without complications" dropped, optional words kept, default
+    qualifiers ("nonrheumatic") dropped; each is cleaned like a title afterwards."""
+    forms = [title]
+    stripped = _WITHOUT.sub("", title).strip()
+    if stripped != title:
+        forms.append(stripped)
+    for form in list(forms):
+        m = _OPTIONAL.search(form)
+        # Several groups are lists of alternatives ("(externum) (internum)"); a group before a
+        # preposition is a qualifier of the head ("Blister (nonthermal) of hand"), not a modifier.
+        if m is None or form.count("(") != 1 or m.group(1).lower() in _NOT_OPTIONAL:
+            continue
+        following = form[m.end() :].split(maxsplit=1)
+        if following and following[0].lower() not in _RELATIONS:
+            forms.append(form[: m.start()] + m.group(1) + form[m.end() :])
+    return list(dict.fromkeys(forms))
+
+
+_UNSPECIFIED_CAUSE = re.compile(r"^(?P<what>.+?) (?:disorders?|diseases?) of unspecified cause$")
+
+
+def excluded_phrases(code: str) -> set[str]:
+    """Excludes1 notes of a code and its ancestor codes, normalised like titles ("mitral valve
+    stenosis (I05.0)" -> "mitral valve stenosis"): what the code explicitly does not cover."""
+    out: set[str] = set()
+    for c in [code, *cm.get_ancestors(code)]:
+        if not cm.is_category_or_subcategory(c):
+            continue
+        for note in cm.get_excludes1(c):
+            text = re.sub(r"\s+", " ", _NOS.sub("", _PARENS.sub("", note))).strip().lower()
+            if text:
+                out.add(text)
+    return out
+
+
+def default_qualifier_remainders(
+    terms: list[str], all_terms: set[str], excluded: set[str]
+) -> list[str]:
+    """The terms without a leading default qualifier ("nonrheumatic"), or [] when ambiguous.
+
+    Ambiguous: ICD-10-CM excludes the unqualified remainder from the code ("mitral valve
+    stenosis" defaults to rheumatic I05.0; "tricuspid valve disorders of unspecified cause" to
+    I07), or a counterpart title exists ("traumatic subdural hemorrhage" next to
+    "nontraumatic subdural hemorrhage"). One ambiguous form blocks all forms of the code.
+    """
+    out: list[str] = []
+    for term in terms:
+        first, _, rest = term.partition(" ")
+        if first not in DEFAULT_QUALIFIERS or len(rest.split()) < 2:
+            continue  # "nonrheumatic disease" would leave a single generic word
+        counterpart = DEFAULT_QUALIFIERS[first]
+        if rest in excluded or (counterpart is not None and f"{counterpart} {rest}" in all_terms):
+            return []
+        for note in excluded:
+            m = _UNSPECIFIED_CAUSE.match(note)
+            if m and rest.split()[0] == m["what"].split()[0]:
+                return []
+        out.append(rest)
+    return out
+
+
+def _is_site(site: str) -> bool:
+    return site in ANATOMY or (len(site.split()) == 2 and site.split()[1] in ANATOMY)
+
+
+def _simple_site(site: str) -> bool:
+    """A short site phrase without nested relations ("lower leg", not "base of tongue")."""
+    return 1 <= len(site.split()) <= 3 and not _COMPOUND.search(site)
+
+
+def rewrite_term(term: str) -> list[str]:
+    """Clinician word orders of a cleaned term ("pain in shoulder" -> "shoulder pain")."""
+    out: list[str] = []
+    if m := _PAIN_IN.match(term):
+        site = m["site"]
+        if _simple_site(site):
+            out.append(f"{site} pain")
+    elif m := _SECONDARY.match(term):
+        site = m["site"]
+        if _simple_site(site):
+            out += [f"{site} metastases", f"{site} metastasis", f"metastases to {site}"]
+    elif m := _MALIGNANT.match(term):
+        site = m["site"]
+        if _simple_site(site):
+            out += [f"{site} cancer", f"cancer of the {site}", f"cancer of {site}"]
+            adjective = SITE_ADJECTIVES.get(site) or CANCER_SITE_ADJECTIVES.get(site)
+            if adjective:
+                out.append(f"{adjective} cancer")
+            if site not in NON_EPITHELIAL:
+                out += [f"carcinoma of {site}", f"carcinoma of the {site}"]
+                if adjective:
+                    out.append(f"{adjective} carcinoma")
+    elif m := _BENIGN.match(term):
+        site = m["site"]
+        if _simple_site(site):
+            out += [f"benign {site} tumor", f"benign tumor of the {site}"]
+    elif m := _HEAD_OF.match(term):
+        head, site = m["head"], m["site"]
+        if head in SITE_HEADS and _simple_site(site) and _is_site(site):
+            out.append(f"{site} {head}")
+            adjective = SITE_ADJECTIVES.get(site)
+            if adjective and adjective != site:
+                out.append(f"{adjective} {head}")
+    return out
+
+
+def alias_ok(alias: str) -> bool:
+    """An alias has two words or more, none a laterality, and is not all generic words."""
+    w = words(alias)
+    content = [x for x in w if x not in STOP_WORDS]
+    return (
+        2 <= len(w) <= MAX_WORDS
+        and bool(content)
+        and not all(x in GENERIC_WORDS for x in content)
+        and not _SIDED.search(alias)
+        and not VAGUE.search(alias)
+        and not _WITH.search(alias)  # "... with fistula": a classification split, not a name
+    )
+
+
+def candidate_aliases(code: str, bases: list[str], all_terms: set[str]) -> list[str]:
+    """Clinician-style aliases of a code (see title_aliases)."""
+    title = cm.get_description(code)
+    qualified = any(w in DEFAULT_QUALIFIERS for w in words(title))
+    excluded = excluded_phrases(code) if qualified else set()
+    return title_aliases(title, bases, all_terms, excluded)
+
+
+def title_aliases(
+    title: str, bases: list[str], all_terms: set[str], excluded: set[str]
+) -> list[str]:
+    """Aliases of a title: its forms, cleaned, without default qualifiers, then reworded.
+
+    ``bases`` are the terms the code already has (never returned again), ``all_terms`` the
+    cleaned titles of all codes and ``excluded`` the code's Excludes1 phrases (both used to
+    decide whether a default qualifier may be dropped).
+    """
+    cleaned: list[str] = []
+    for form in title_forms(title):
+        term = clean_title(_NOS.sub("", form))
+        if term is not None:
+            cleaned.append(term)
+    cleaned += bases
+    cleaned += default_qualifier_remainders(cleaned, all_terms, excluded)
+    out: list[str] = []
+    for term in cleaned:
+        for alias in [term, *rewrite_term(term)]:
+            if alias not in bases and alias not in out and alias_ok(alias):
+                out.append(alias)
+    return out
+
+
+def resolve_alias_owners(claims: dict[str, list[str]]) -> dict[str, str]:
+    """One owner per alias: the claimant that is an ancestor of (or equal to) every other one,
+    else their nearest common ancestor when it is a category or subcategory; otherwise the
+    alias is ambiguous and dropped."""
+    owners: dict[str, str] = {}
+    for alias, codes in claims.items():
+        unique = sorted({cm.add_dot(c) for c in codes}, key=lambda c: (len(c), c))
+        owner: str | None = unique[0]
+        for other in unique[1:]:
+            if owner is None:
+                break
+            if cm.is_ancestor(owner, other):
+                continue
+            common = cm.get_nearest_common_ancestor(owner, other)
+            owner = common if cm.is_category_or_subcategory(common) else None
+        if owner is not None:
+            owners[alias] = owner
+    return owners
+
+
 # British spellings of American medical word parts: UK and international criteria write
 # "haemorrhage", "oedema", "tumour"; ICD-10-CM titles use the American forms.
 _BRITISH = [
@@ -270,12 +537,17 @@ def icd_category(code: str) -> str:
 def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
     by_term: dict[str, list[str]] = defaultdict(list)
     display: dict[str, str] = {}
-    for raw in cm.get_all_codes(False):
-        if not cm.is_category_or_subcategory(raw) or cm.is_extended_subcategory(raw):
-            continue
-        if raw.startswith(SKIP_CHAPTERS) or raw.startswith(SKIP_CODES):
-            continue
-        for base in candidate_terms(raw):
+    codes = [
+        raw
+        for raw in cm.get_all_codes(False)
+        if cm.is_category_or_subcategory(raw)
+        and not cm.is_extended_subcategory(raw)
+        and not raw.startswith(SKIP_CHAPTERS)
+        and not raw.startswith(SKIP_CODES)
+    ]
+    bases = {raw: candidate_terms(raw) for raw in codes}
+    for raw in codes:
+        for base in bases[raw]:
             if covered_by(base, curated):
                 continue  # a curated concept owns the base term: its variants are its own too
             for term in term_variants(base):
@@ -284,9 +556,27 @@ def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
                 by_term[term].append(cm.add_dot(raw))
                 display.setdefault(term, term)
     by_code: dict[str, list[str]] = defaultdict(list)
-    for key, codes in by_term.items():
-        best = min(codes, key=lambda c: (len(c), c))  # the most general code owns the term
+    for key, owners in by_term.items():
+        best = min(owners, key=lambda c: (len(c), c))  # the most general code owns the term
         by_code[best].append(display[key])
+    # Clinician-style aliases come second: a title-derived term is never taken over by an alias.
+    # Counterparts may sit in skipped chapters ("Traumatic compartment syndrome" is T79.A).
+    all_terms = {t for terms in bases.values() for t in terms} | {
+        t
+        for raw in cm.get_all_codes(False)
+        if cm.is_category_or_subcategory(raw) and not cm.is_extended_subcategory(raw)
+        for t in [clean_title(_NOS.sub("", cm.get_description(raw)))]
+        if t is not None
+    }
+    claims: dict[str, list[str]] = defaultdict(list)
+    for raw in codes:
+        for alias in candidate_aliases(raw, bases[raw], all_terms):
+            for term in term_variants(alias):
+                if term not in by_term and not covered_by(term, curated):
+                    claims[term].append(raw)
+    aliases = resolve_alias_owners(claims)
+    for term, owner in aliases.items():
+        by_code[owner].append(term)
     entries = [
         {
             "code": code,
@@ -305,7 +595,7 @@ def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
         "version": "1",
         "concepts": entries,
     }
-    return data, set(by_term)
+    return data, set(by_term) | set(aliases)
 
 
 def load_drug_dictionary() -> dict[str, dict[str, object]]:
@@ -392,22 +682,32 @@ def build_drugs(
     }
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename: a pipeline loading the vocabulary while the
+    script runs sees the old file or the new one, never half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def main() -> None:
     curated, curated_drugs = curated_terms()
     icd, icd_terms = build_icd(curated)
     drugs = build_drugs(curated, curated_drugs, icd_terms)
     # A drug name that is also an extended condition term is ambiguous: the condition keeps it.
-    drugs["drugs"] = [  # type: ignore[index]
+    drug_entries: list[dict[str, Any]] = drugs["drugs"]  # type: ignore[assignment]
+    drugs["drugs"] = drug_entries = [
         {"name": x["name"], "terms": [t for t in x["terms"] if t not in icd_terms]}
-        for x in drugs["drugs"]  # type: ignore[index]
+        for x in drug_entries
         if x["name"] not in icd_terms
     ]
-    (RESOURCES / "vocab_icd10cm.json").write_text(dump(icd), encoding="utf-8")
-    (RESOURCES / "vocab_drugs.json").write_text(dump(drugs), encoding="utf-8")
-    n_icd = sum(len(e["terms"]) for e in icd["concepts"])  # type: ignore[attr-defined]
-    n_drug = sum(1 + len(e["terms"]) for e in drugs["drugs"])  # type: ignore[attr-defined]
-    print(f"vocab_icd10cm.json: {len(icd['concepts'])} codes, {n_icd} terms")  # type: ignore[arg-type]
-    print(f"vocab_drugs.json: {len(drugs['drugs'])} drugs, {n_drug} terms")  # type: ignore[arg-type]
+    write_atomic(RESOURCES / "vocab_icd10cm.json", dump(icd))
+    write_atomic(RESOURCES / "vocab_drugs.json", dump(drugs))
+    concepts: list[dict[str, Any]] = icd["concepts"]  # type: ignore[assignment]
+    n_icd = sum(len(e["terms"]) for e in concepts)
+    n_drug = sum(1 + len(e["terms"]) for e in drug_entries)
+    print(f"vocab_icd10cm.json: {len(concepts)} codes, {n_icd} terms")
+    print(f"vocab_drugs.json: {len(drug_entries)} drugs, {n_drug} terms")
 
 
 if __name__ == "__main__":

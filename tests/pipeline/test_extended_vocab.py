@@ -88,3 +88,26 @@ def test_organisms_are_not_diseases() -> None:
     facts = facts_from_doc(get_nlp()(text), "P", "N", dt.date(2025, 1, 1))
     assert not [f for f in facts if f.code.startswith(("B95", "B96", "B97"))]
     assert any(f.code.startswith("N39") for f in facts)
+
+
+def test_clinician_aliases_are_in_the_generated_vocabulary() -> None:
+    owner = {t: c.code for c in load_vocab_icd10cm().concepts for t in c.terms}
+    assert owner.get("shoulder pain") == "M25.51"  # "Pain in shoulder"
+    assert owner.get("aortic insufficiency") == "I35.1"  # "Nonrheumatic aortic (valve) ..."
+    assert owner.get("aortic valve insufficiency") == "I35.1"
+    # ICD-10-CM sends bare "mitral (valve) stenosis" to rheumatic I05.0 (I34 Excludes1).
+    assert owner.get("mitral stenosis") != "I34.2"
+    assert owner.get("mitral valve stenosis") != "I34.2"
+
+
+def test_every_extended_term_has_one_code() -> None:
+    seen: dict[str, str] = {}
+    for c in load_vocab_icd10cm().concepts:
+        for t in c.terms:
+            assert seen.setdefault(t, c.code) == c.code, (t, seen[t], c.code)
+
+
+def test_clinician_alias_is_found_only_with_extended_vocab() -> None:
+    text = "Chronic shoulder pain for 2 years."
+    assert "ICD10CM:M25.51" not in _keys_found(False, text)
+    assert "ICD10CM:M25.51" in _keys_found(True, text)
