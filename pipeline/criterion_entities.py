@@ -6,6 +6,9 @@ abbreviations defined in the text, and value comparisons and time anchors, each 
 entity types of the Leaf Clinical Trials (LCT) annotation scheme for eligibility criteria:
 Condition, Drug, Procedure, Observation, Allergy, Immunization, Modifier and Eq-Comparison.
 
+Uncoded condition mentions get an ICD-10-CM code from ``pipeline/linker.py`` when one title fits
+their phrase unambiguously (criteria side only).
+
 The parser writes them on each criterion (``Criterion.entities``); ``elig eval lct`` scores the
 same function against the LCT expert annotations.
 """
@@ -96,7 +99,8 @@ class Entity:
     start: int
     end: int
     text: str
-    kb_id: str = ""  # SYSTEM:CODE of the concept layer, "" for an uncoded mention
+    kb_id: str = ""  # SYSTEM:CODE of the concept layer or the linker, "" for an uncoded mention
+    name: str = ""  # the linked concept's name, for a code the concept index may not hold
 
 
 def value_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -155,7 +159,19 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             out.append(Entity(etype, start, end, text[start:end]))
     for start, end in value_spans(text):
         out.append(Entity("Eq-Comparison", start, end, text[start:end]))
-    return _join_touching(out, text)
+    return [_linked(e, text) for e in _join_touching(out, text)]
+
+
+def _linked(entity: Entity, text: str) -> Entity:
+    """An uncoded condition mention with the ICD-10-CM code the linker finds for its phrase."""
+    from pipeline.linker import link_mention
+
+    if entity.kb_id or entity.type != "Condition":
+        return entity
+    link = link_mention(text, entity.start, entity.end)
+    if link is None:
+        return entity
+    return Entity(entity.type, entity.start, entity.end, entity.text, link.key, link.name)
 
 
 def _join_touching(entities: list[Entity], text: str) -> list[Entity]:
@@ -173,8 +189,9 @@ def _join_touching(entities: list[Entity], text: str) -> list[Entity]:
             and _GAP.fullmatch(text[prev.end : ent.start])
         ):
             end = max(prev.end, ent.end)
+            owner = prev if prev.kb_id else ent
             out[-1] = Entity(
-                prev.type, prev.start, end, text[prev.start : end], prev.kb_id or ent.kb_id
+                prev.type, prev.start, end, text[prev.start : end], owner.kb_id, owner.name
             )
             continue
         out.append(ent)

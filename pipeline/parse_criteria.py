@@ -1103,9 +1103,49 @@ def _span(facts: list[PatientFact]) -> tuple[int, int]:
 def _meaning(
     text: str, kind: str, facts: list[PatientFact] | None = None
 ) -> tuple[Requirement | None, str, Requirement | None]:
-    """Requirement, category and applicability for one criterion text."""
+    """Requirement, category and applicability for one criterion text.
+
+    A criterion the lexicons leave as free text is read again with the conditions the linker
+    codes (``pipeline/linker.py``): "psychiatric illness" becomes a Condition of F99 built the
+    same way as a lexicon condition (status, absence cues, exclusion semantics).
+    """
     if facts is None:
         facts = _facts(text)
+    meaning = _lexicon_meaning(text, kind, facts)
+    if meaning[0] is not None or meaning[1] != "free_text":
+        return meaning
+    linked = _linked_facts(text)
+    if not linked:
+        return meaning
+    relinked = _lexicon_meaning(text, kind, [*facts, *linked])
+    return relinked if relinked[0] is not None else meaning
+
+
+def _linked_facts(text: str) -> list[PatientFact]:
+    """Condition facts for the uncoded condition mentions the linker gives a code."""
+    from pipeline.linker import condition_links
+
+    return [
+        PatientFact(
+            patient_id="criterion",
+            note_id="criterion",
+            note_date=None,
+            category="diagnosis",
+            code_system=link.system,
+            code=link.code,
+            preferred_name=link.name,
+            start=start,
+            end=end,
+            snippet=text[start:end],
+        )
+        for start, end, link in condition_links(text)
+    ]
+
+
+def _lexicon_meaning(
+    text: str, kind: str, facts: list[PatientFact]
+) -> tuple[Requirement | None, str, Requirement | None]:
+    """Requirement, category and applicability from the concept facts given."""
     facts = [*facts, *_inflected_facts(text, facts)]
     facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
     exc = _EXCEPTION.search(text)
@@ -1536,6 +1576,9 @@ def _criterion_entities(
         record = records.get(e.kb_id) if e.kb_id else None
         if record is not None:
             concept = _ref(record.code_system, record.code, record.preferred_name)
+        elif e.kb_id and e.name:  # a linked code the concept index does not hold
+            system, _, code = e.kb_id.partition(":")
+            concept = _ref(system, code, e.name)
         out.append(
             CriterionEntity(
                 type=e.type,

@@ -1,0 +1,144 @@
+"""The ICD-10-CM linker for uncoded condition mentions in criteria text (made-up sentences)."""
+
+from __future__ import annotations
+
+import pytest
+
+from criteria_models.model import Condition, Not
+from pipeline.criterion_entities import Entity, entities_of
+from pipeline.linker import (
+    Link,
+    condition_links,
+    link_mention,
+    link_words,
+    linker_rules,
+    phrase_words,
+)
+from pipeline.parse_criteria import _criterion_entities, criterion_requirement, parse_protocol
+
+
+def _link(text: str, mention: str) -> Link | None:
+    start = text.index(mention)
+    return link_mention(text, start, start + len(mention))
+
+
+def _code(text: str, mention: str) -> str | None:
+    link = _link(text, mention)
+    return link.code if link is not None else None
+
+
+def test_rule_file_loads_and_every_synonym_is_lower_case() -> None:
+    rules = linker_rules()
+    assert rules.synonyms and rules.spellings and rules.generic
+    for syn in rules.synonyms:
+        assert syn.word == syn.word.lower() and syn.as_ == syn.as_.lower()
+    assert not set(rules.modifiers) & set(rules.specifiers)
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "code"),
+    [
+        ("Patient has known kidney disease", "disease", "N28.9"),  # the title's own words
+        ("Patient has known renal disease", "disease", "N28.9"),  # organ adjective
+        ("Patient with renal disorders", "disorders", "N28.9"),  # plural, disorder = disease
+        ("Any psychiatric illness", "illness", "F99"),  # psychiatric -> mental
+        ("Longstanding cardiac problems", "problems", "I51.9"),  # problem = disease
+        ("Known Ménière's disease", "disease", "H81.0"),  # accents, possessive
+        ("Severe haemorrhagic disorders", "disorders", "D69.9"),  # British spelling
+        ("Known post traumatic stress disorders", "disorders", "F43.1"),  # title "Post-traumatic"
+    ],
+)
+def test_synonyms_spellings_and_plurals_reach_the_title(text: str, mention: str, code: str) -> None:
+    assert _code(text, mention) == code
+
+
+def test_hyphenated_words_split_unless_the_whole_word_is_listed() -> None:
+    from pipeline.linker import _index
+
+    norm = _index().norm
+    assert norm.words("post-traumatic") == ["post", "traumatic"]
+    assert norm.words("pre-existing co-morbidities") == ["pre-existing", "disease"]
+
+
+def test_severity_words_are_dropped_when_the_phrase_has_no_match() -> None:
+    assert _code("History of severe renal disease", "disease") == "N28.9"
+    assert "severe" in phrase_words("severe renal disease", 13, 20)
+
+
+def test_leading_words_are_dropped_for_a_more_general_title() -> None:
+    # No title names an acute ankle sprain; "Sprain of ankle" covers it.
+    assert _code("Acute ankle sprain within 3 weeks", "sprain") == "S93.4"
+
+
+def test_specifier_words_are_never_dropped() -> None:
+    # "congenital kidney disease" is not "kidney disease" (N28.9): declined instead.
+    assert _code("Known congenital renal disease", "disease") is None
+
+
+def test_generic_words_alone_do_not_link() -> None:
+    assert _code("Any other serious disease", "disease") is None
+    assert _code("Chronic disease requiring treatment", "disease") is None
+    assert link_words(["disease"]) is None and link_words([]) is None
+
+
+def test_a_term_starting_with_a_filler_word_is_not_indexed() -> None:
+    # "with child" (pregnant) must not make the word "child" a pregnancy.
+    assert link_words(["child"]) is None
+
+
+def test_complement_after_a_generic_head_is_read() -> None:
+    assert _code("Known diseases of the liver", "diseases") == "K76"
+
+
+def test_titles_in_different_categories_are_ambiguous() -> None:
+    # Nasal, colonic, uterine ... polyps: several categories, no single one.
+    assert _code("History of polyps", "polyps") is None
+
+
+def test_a_modifier_of_a_following_noun_is_not_linked() -> None:
+    assert _code("Screening for cardiac disease risk", "disease") is None
+    assert _code("Positive for kidney disease antibodies", "disease") is None
+    assert _code("Known kidney disease.", "disease") == "N28.9"
+
+
+def test_a_good_state_is_not_a_disease() -> None:
+    assert _code("In good physical and mental condition", "condition") is None
+    assert _code("Mental condition that prevents consent", "condition") == "F99"
+
+
+def test_condition_links_span_the_phrase_read() -> None:
+    text = "No psychological problems"
+    ((start, end, link),) = condition_links(text)
+    assert text[start:end] == "psychological problems" and link.code == "F99"
+
+
+def test_entities_carry_the_linked_code_and_name() -> None:
+    ents = [e for e in entities_of("Known psychological problems") if e.type == "Condition"]
+    assert [(e.text, e.kb_id) for e in ents] == [("problems", "ICD10CM:F99")]
+    assert ents[0].name
+
+
+def test_parser_fills_a_concept_for_a_linked_code_outside_the_index() -> None:
+    text = "Known xyz disorder"
+    found = [Entity("Condition", 6, 18, "xyz disorder", "ICD10CM:Z99.89", "made-up name")]
+    (ent,) = _criterion_entities(found, text, text, text, 0, len(text))
+    assert ent.concept is not None and ent.concept.code == "Z99.89"
+    assert ent.concept.name == "made-up name"
+
+
+def test_free_text_criteria_become_condition_requirements() -> None:
+    requirement, category = criterion_requirement("Known psychological problems", "exclusion")
+    assert isinstance(requirement, Condition) and category == "condition"
+    assert [c.code for c in requirement.concepts] == ["F99"]
+    negated, _ = criterion_requirement("No psychological problems", "inclusion")
+    assert isinstance(negated, Not) and isinstance(negated.item, Condition)
+    unlinked, category = criterion_requirement("Any other serious disease", "exclusion")
+    assert unlinked is None
+
+
+def test_parsed_protocol_has_linked_entity_and_requirement() -> None:
+    text = "Inclusion Criteria:\n- Age 18 or older\nExclusion Criteria:\n- Known renal disorders\n"
+    model = parse_protocol(text)
+    exc = next(c for c in model.criteria if c.kind == "exclusion")
+    assert exc.computable and exc.requirement is not None
+    assert any(e.concept is not None and e.concept.code == "N28.9" for e in exc.entities)
