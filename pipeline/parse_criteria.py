@@ -796,53 +796,6 @@ def _scale_number(word: str) -> float:
     return float(_ROMAN.get(word.lower(), 0)) if word.isalpha() else float(word)
 
 
-# Unspecified mentions: criteria often name a kind of thing without a code ("other serious
-# illness", "any investigational medication", "prior treatment"). They carry no code, but they
-# are the head of the criterion and a reviewer needs them; entity evaluation counts them too.
-_GENERIC_MENTIONS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "Condition",
-        re.compile(
-            r"\b(?:diseases?|conditions?|illness(?:es)?|disorders?|comorbidit(?:y|ies)|"
-            r"co-morbidit(?:y|ies)|abnormalit(?:y|ies)|complications?|syndromes?|deficienc(?:y|ies)|"
-            r"impairments?|dysfunction|insufficiency)\b",
-            re.I,
-        ),
-    ),
-    (
-        "Drug",
-        re.compile(
-            r"\b(?:medications?|medicines?|drugs?|medicinal\s+products?|substances?|agents?)\b",
-            re.I,
-        ),
-    ),
-    (
-        "Procedure",
-        re.compile(
-            r"\b(?:treatments?|treated|therap(?:y|ies)|procedures?|interventions?|operative|"
-            r"operated|surgical(?:ly)?|examinations?|screening\s+tests?)\b",
-            re.I,
-        ),
-    ),
-]
-_GENERIC_NOT_AFTER = re.compile(r"(?:study|investigational|trial|test|informed)\s+$", re.I)
-
-
-def generic_mentions(text: str) -> list[tuple[str, int, int]]:
-    """(type, start, end) of unspecified Condition / Drug / Procedure mentions in criteria text.
-
-    The study's own product or procedure ("study drug", "study treatment") is not a mention of
-    the patient's history and is skipped.
-    """
-    out: list[tuple[str, int, int]] = []
-    for etype, pattern in _GENERIC_MENTIONS:
-        for m in pattern.finditer(text):
-            if _GENERIC_NOT_AFTER.search(text[max(0, m.start() - 20) : m.start()]):
-                continue
-            out.append((etype, m.start(), m.end()))
-    return out
-
-
 def _facts(text: str) -> list[PatientFact]:
     from pipeline.facts import facts_from_doc
     from pipeline.nlp import get_nlp
