@@ -21,7 +21,12 @@ def bench(
         bool, typer.Option("--json", help="Last line: one JSON object with the figures.")
     ] = False,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="MTSamples notes to time (4,966 non-empty).")
+        int,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="MTSamples notes to time, spread evenly over the file (4,966 non-empty).",
+        ),
     ] = 600,
     synthetic: Annotated[
         int, typer.Option("--synthetic", min=0, help="Also time N generated notes.")

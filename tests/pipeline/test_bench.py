@@ -44,6 +44,13 @@ def test_read_mtsamples_skips_empty_transcriptions_and_honours_limit(tmp_path: P
     assert [n.note_id for n in read_mtsamples(path, limit=1)] == ["1"]
 
 
+def test_read_mtsamples_limit_spreads_over_the_whole_file(tmp_path: Path) -> None:
+    rows = [(str(i), f"Note {i}.") for i in range(10)]
+    path = write_csv(tmp_path / "m.csv", rows)
+    assert [n.note_id for n in read_mtsamples(path, limit=5)] == ["0", "2", "4", "6", "8"]
+    assert len(read_mtsamples(path, limit=50)) == 10
+
+
 def test_read_mtsamples_errors_are_coded_and_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(BenchError, match="E-BENCH-001"):
         read_mtsamples(tmp_path / "missing.csv")
