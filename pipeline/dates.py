@@ -85,7 +85,19 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
     def free(s: int, e: int) -> bool:
         return all(e <= a or s >= b for a, b in taken)
 
-    has_year = _ANY_YEAR.search(text) is not None
+    # Every non-relative pattern holds a year where _ANY_YEAR's scan finds one (its first digit
+    # follows a non-digit: "-" or "/" or a space or a word boundary). What touches those years
+    # tells which patterns can match at all: ISO needs a "-" after, m/d/y a "/" before, month
+    # names white space before; a pattern that cannot match is not scanned.
+    years = [m.start() for m in _ANY_YEAR.finditer(text)]
+    has_year = bool(years)
+    possible = {
+        "iso": any(text[p + 4 : p + 5] == "-" for p in years),
+        "mdy": any(p > 0 and text[p - 1] == "/" for p in years),
+        "month_name": any(p > 0 and text[p - 1].isspace() for p in years),
+    }
+    possible["iso_month"] = possible["iso"]
+    possible["my"] = possible["mdy"]
     # Relative dates need a note date; "ago" in plain lower-cased ASCII is a cheap first check.
     has_ago = (
         note_date is not None
@@ -95,6 +107,8 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
     for kind, pattern in _PATTERNS:
         if (kind == "relative" and not has_ago) or (kind != "relative" and not has_year):
             continue  # cheap checks first: most patterns need a year, "relative" needs "ago"
+        if not possible.get(kind, True):
+            continue
         for m in pattern.finditer(text):
             if kind == "month_name" and m[1].lower() not in _MONTHS:
                 continue

@@ -12,11 +12,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
+from typing import Any
 
 import numpy
+from medspacy.context import ConTextModifier
 from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.tokens.underscore import Underscore
 
 from criteria_models.facts import PatientFact
 from criteria_models.units import convert, normalise_unit
@@ -100,6 +103,19 @@ _COURSE: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+_COURSE_NEEDLES = {
+    "stopped": (
+        "stopped",
+        "discontinued",
+        "ceased",
+        "tapered",
+        "weaned",
+        "held",
+        "withdrawn",
+        "longer",
+    ),
+    "ongoing": ("ongoing", "continu", "remains", "still", "currently"),
+}
 _ANY_OUTCOME = re.compile("|".join(f"(?:{p.pattern})" for _, p in _OUTCOMES), re.IGNORECASE)
 
 
@@ -161,6 +177,10 @@ _OUTCOME_PREFILTER = _Prefiltered(
         "dependent",
     ),
 )
+
+_COURSE_PREFILTERS = [
+    (name, _Prefiltered(pattern, _COURSE_NEEDLES[name])) for name, pattern in _COURSE
+]
 
 _COUNT_WORDS = {**NUMBER_WORDS, "both": 2, "multiple": 2}
 _COUNT_BEFORE = re.compile(
@@ -250,8 +270,56 @@ def _scoped(pattern: re.Pattern[str]) -> str:
 _ANY_ROUTE = re.compile("|".join(f"(?P<r{i}>{_scoped(p)})" for i, (_, p) in enumerate(_ROUTES)))
 
 
+# Every route match holds one of these (lower-cased text; a test checks each route pattern), or,
+# for the case-sensitive "IV" and "IM", one of _ROUTE_EXACT in the text as written: most drug
+# windows name no route, and substring tests are cheaper than the combined scan.
+_ROUTE_NEEDLES = (
+    "inh",
+    "nebuli",
+    "puff",
+    "mdi",
+    "pulmicort",
+    "symbicort",
+    "flexhaler",
+    "respules",
+    "nasal",
+    "topical",
+    "cream",
+    "ointment",
+    "gel",
+    "lotion",
+    "foam",
+    "enema",
+    "suppositor",
+    "intra",
+    "injection",
+    "injected",
+    "infusion",
+    "pulse",
+    "oral",
+    "po",
+    "p.o.",
+    "tablet",
+    "mouth",
+)
+_ROUTE_EXACT = ("IV", "IM")
+
+
+def _may_name_route(text: str) -> bool:
+    """False only when no route pattern can match ``text`` (non-ASCII text always may)."""
+    if not text.isascii():
+        return True  # case folding beyond ASCII ("\u017f" matches "s"): the regex decides
+    low = text.lower()
+    for needle in _ROUTE_NEEDLES:
+        if needle in low:
+            return True
+    return any(needle in text for needle in _ROUTE_EXACT)
+
+
 def _first_route(text: str) -> str | None:
     """``_first(_ROUTES, text)`` in one scan."""
+    if not _may_name_route(text):
+        return None
     m = _ANY_ROUTE.search(text)
     if m is None:
         return None
@@ -317,6 +385,23 @@ class _NoteContext:
             self.label_ents.setdefault(label, []).append(e)
         self._present: dict[int, bool] = {}
         self._current: dict[int, bool] = {}
+        self._trial: dict[int, bool] = {}
+        self._snippets: dict[int, str] = {}
+        self._modifier_labels: dict[tuple[str, int, int], str] = {}
+
+    def modifier_label(self, modifier: ConTextModifier) -> str:
+        """``category=text`` of a ConText modifier, built once per doc (mentions share them)."""
+        start, end = modifier.modifier_span
+        key = (modifier.category, start, end)
+        label = self._modifier_labels.get(key)
+        if label is None:
+            if end > start:
+                last = self.doc[end - 1]
+                words = self.text[self.doc[start].idx : last.idx + len(last)]
+            else:
+                words = self.doc[start:end].text
+            label = self._modifier_labels[key] = f"{key[0].lower()}={words.lower()}"
+        return label
 
     def sentence_says_present(self, sent: tuple[int, int, int]) -> bool:
         """``_PRESENT`` in the sentence, searched once per sentence (mentions share sentences)."""
@@ -324,6 +409,20 @@ class _NoteContext:
         if found is None:
             found = self._present[sent[0]] = bool(_PRESENT.search(self.text, sent[1], sent[2]))
         return found
+
+    def trial_sentence(self, sent: tuple[int, int, int]) -> bool:
+        """``_TRIAL_SENTENCE`` at the sentence start, tested once per sentence."""
+        found = self._trial.get(sent[0])
+        if found is None:
+            found = self._trial[sent[0]] = bool(_TRIAL_SENTENCE.match(self.text, sent[1], sent[2]))
+        return found
+
+    def snippet(self, sent: tuple[int, int, int]) -> str:
+        """The sentence text, stripped and capped at 400 characters, built once per sentence."""
+        snippet = self._snippets.get(sent[0])
+        if snippet is None:
+            snippet = self._snippets[sent[0]] = self.text[sent[1] : sent[2]].strip()[:400]
+        return snippet
 
     def sentence_says_current(self, sent: tuple[int, int, int]) -> bool:
         """``_CURRENT_WORDS`` in the sentence, searched once per sentence."""
@@ -407,6 +506,8 @@ def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
 def _event_date(
     ctx: _NoteContext, ent: Span, record: ConceptRecord, sent: tuple[int, int, int]
 ) -> dt.date | None:
+    if not ctx.dates:
+        return None  # no date anywhere in the note
     _, s_start, s_end = sent
     seg_end = ctx.next_ent_start(ent, same_label=True, limit=s_end)
     forward = ctx.dates_between(ent.end_char, seg_end)
@@ -476,8 +577,8 @@ def _outcome(ctx: _NoteContext, ent: Span, s_start: int, s_end: int) -> str | No
     if best is not None:
         return best[1]
     # No response or tolerance stated: say at least whether it was stopped or goes on.
-    for name, pattern in _COURSE:
-        if pattern.search(after) or pattern.search(before[-40:]):
+    for name, prefiltered in _COURSE_PREFILTERS:
+        if prefiltered.found(after) or prefiltered.found(before[-40:]):
             return name
     return None
 
@@ -498,25 +599,75 @@ def _is_heading_label(ctx: _NoteContext, ent: Span, s_start: int, record: Concep
     )
 
 
-def _assertion(ent: Span) -> dict[str, bool]:
-    x = ent._
-    return {
-        "negated": bool(x.is_negated),
-        "historical": bool(x.is_historical),
-        "hypothetical": bool(x.is_hypothetical),
-        "family": bool(x.is_family),
-        "uncertain": bool(x.is_uncertain),
-    }
+_FLAG_EXTENSIONS = (
+    ("negated", "is_negated"),
+    ("historical", "is_historical"),
+    ("hypothetical", "is_hypothetical"),
+    ("family", "is_family"),
+    ("uncertain", "is_uncertain"),
+)
 
 
-def _modifiers(ent: Span) -> tuple[str, ...]:
-    mods = getattr(ent._, "modifiers", None) or ()
-    doc = ent.doc
-    out = set()
-    for m in mods:
-        start, end = m.modifier_span
-        out.add(f"{m.category.lower()}={doc[start:end].text.lower()}")
-    return tuple(sorted(out))
+class _Extensions:
+    """Span and token ``._`` attributes of one doc, read from ``doc.user_data`` directly.
+
+    ``span._.name`` builds an Underscore object and looks the extension up on every access (five
+    flags, the modifiers and the section per mention). A plain attribute extension (no getter, no
+    method, an immutable default) is stored under ``("._.", name, start_char, end_char)`` for
+    spans and ``("._.", name, token.idx, None)`` for tokens, with the registered default when
+    unset; any other extension is read through ``._`` as before.
+    """
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.user_data: dict[Any, Any] = doc.user_data
+        self.flags = [
+            (flag, name, *self._mode(Underscore.span_extensions, name))
+            for flag, name in _FLAG_EXTENSIONS
+        ]
+        self.has_modifiers = Span.has_extension("modifiers")
+        self.modifiers = self._mode(Underscore.span_extensions, "modifiers")
+        self.section = self._mode(Underscore.token_extensions, "section")
+
+    @staticmethod
+    def _mode(table: dict[str, Any], name: str) -> tuple[bool, Any]:
+        """(stored plainly in user_data, default)."""
+        entry = table.get(name)
+        if entry is None:
+            return False, None
+        default, method, getter, _ = entry
+        plain = method is None and getter is None
+        return plain and not isinstance(default, Underscore.mutable_types), default
+
+    def assertion(self, ent: Span, start: int, end: int) -> dict[str, bool]:
+        get = self.user_data.get
+        return {
+            flag: bool(get(("._.", name, start, end), default) if plain else getattr(ent._, name))
+            for flag, name, plain, default in self.flags
+        }
+
+    def span_modifiers(self, ent: Span, start: int, end: int) -> Any:
+        if not self.has_modifiers:
+            return None
+        plain, default = self.modifiers
+        if plain:
+            return self.user_data.get(("._.", "modifiers", start, end), default)
+        return ent._.modifiers
+
+    def token_section(self, i: int, idx: int) -> Any:
+        plain, default = self.section
+        if plain:
+            return self.user_data.get(("._.", "section", idx, None), default)
+        return self.doc[i]._.section
+
+
+def _modifiers(
+    ctx: _NoteContext, ext: _Extensions, ent: Span, start: int, end: int
+) -> tuple[str, ...]:
+    mods = ext.span_modifiers(ent, start, end)
+    if not mods:
+        return ()
+    return tuple(sorted({ctx.modifier_label(m) for m in mods}))
 
 
 def facts_from_doc(
@@ -530,15 +681,19 @@ def facts_from_doc(
     spaCy rebuilds ``doc.text`` token by token on every access."""
     index = concept_index()
     ctx = _NoteContext(doc, note_date, text)
+    ext = _Extensions(doc)
     out: list[PatientFact] = []
-    for ent in ctx.ents:
-        record = index.records.get(ent.kb_id_)
+    for ent, e_start, e_end, kb_id in zip(
+        ctx.ents, ctx.ent_starts, ctx.ent_ends, ctx.ent_keys, strict=True
+    ):
+        record = index.records.get(kb_id)
         if record is None:
             continue
-        sent = ctx.sentence_of(ent.start_char)
+        sent = ctx.sentence_of(e_start)
         sent_index, s_start, s_end = sent
-        flags = _assertion(ent)
-        modifiers = _modifiers(ent)
+        flags = ext.assertion(ent, e_start, e_end)
+        modifiers = _modifiers(ctx, ext, ent, e_start, e_end)
+        ent_text = ctx.text[e_start:e_end]
         if (
             flags["historical"]
             and ctx.sentence_says_present(sent)
@@ -551,11 +706,11 @@ def facts_from_doc(
         if record.self_asserting:
             flags["negated"] = flags["uncertain"] = flags["hypothetical"] = False
         # token._.section_category, without its getter reading token._.section twice
-        token_section = doc[ent.start]._.section
+        token_section = ext.token_section(ent.start, e_start)
         section = (token_section.category if token_section is not None else None) or ""
         if _is_heading_label(ctx, ent, s_start, record) and not flags["negated"]:
             continue
-        if _TRIAL_SENTENCE.match(ctx.text, s_start, s_end):
+        if ctx.trial_sentence(sent):
             flags["hypothetical"] = True
         extra: dict[str, object] = {}
         extra_mods: list[str] = []
@@ -615,7 +770,7 @@ def facts_from_doc(
                     flags["uncertain"] = False
         if record.category == "drug":
             window = ctx.text[max(s_start, ent.start_char - 25) : min(s_end, ent.end_char + 40)]
-            route = _first_route(ent.text) or _first_route(window) or record.default_route
+            route = _first_route(ent_text) or _first_route(window) or record.default_route
             extra["route"] = route
             extra["outcome"] = _outcome(ctx, ent, s_start, s_end)
             if record.code_system == "DRUGCLASS":
@@ -649,7 +804,7 @@ def facts_from_doc(
             if section in _CURRENT_SECTIONS or ctx.sentence_says_current(sent):
                 event_date = note_date
         all_mods = modifiers + tuple(extra_mods)
-        snippet = ctx.text[s_start:s_end].strip()
+        snippet = ctx.snippet(sent)
         out.append(
             PatientFact(
                 patient_id=patient_id,
@@ -661,8 +816,8 @@ def facts_from_doc(
                 preferred_name=record.preferred_name,
                 start=ent.start_char,
                 end=ent.end_char,
-                snippet=snippet[:400],
-                lexical_variant=ent.text,
+                snippet=snippet,
+                lexical_variant=ent_text,
                 section=section,
                 sentence=str(sent_index),
                 drug_classes=record.drug_classes,

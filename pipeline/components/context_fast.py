@@ -31,6 +31,7 @@ from medspacy.context import ConText, ConTextModifier
 from medspacy.context.context_graph import ConTextGraph
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.tokens.underscore import Underscore
 
 from pipeline.components.batching import BatchedPipe
 from pipeline.components.context_scope import (
@@ -63,6 +64,51 @@ def _scope(rule: Any, start: int, end: int, s_start: int, s_end: int) -> tuple[i
     return lo, hi
 
 
+def _union(a: int, b: int, c: int, d: int) -> list[int]:
+    """``sorted(set(range(a, b)) | set(range(c, d)))`` without building the sets."""
+    if a >= b:
+        return list(range(c, d))
+    if c >= d or (c >= a and d <= b):
+        return list(range(a, b))
+    if max(a, c) <= min(b, d):
+        return list(range(min(a, c), max(b, d)))
+    return [*range(a, b), *range(c, d)] if b <= c else [*range(c, d), *range(a, b)]
+
+
+def _plain_span_extension(name: str) -> bool:
+    """A Span extension spaCy keeps in ``doc.user_data`` with an immutable default."""
+    entry = Underscore.span_extensions.get(name)
+    if entry is None:
+        return False
+    default, method, getter, setter = entry
+    return (
+        method is None
+        and getter is None
+        and setter is None
+        and not isinstance(default, Underscore.mutable_types)
+    )
+
+
+def _may_limit(rule: Any, other: Any) -> bool:
+    """False when ``ConTextModifier.limit_scope`` between modifiers of these rules returns False
+    whatever their positions and scopes: the rule-level tests it makes after the overlap test
+    (direction, category, terminated_by, allowed and excluded types), in the same order."""
+    if rule.direction.upper() == "TERMINATE":
+        return False
+    if (
+        other.direction.upper() != "TERMINATE"
+        and other.category.upper() not in rule.terminated_by
+        and other.category.upper() != rule.category.upper()
+    ):
+        return False
+    return not (
+        rule.category == other.category
+        and (
+            rule.allowed_types != other.allowed_types or rule.excluded_types != other.excluded_types
+        )
+    )
+
+
 @Language.factory("elig_context")
 class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
     """``medspacy_context`` with the per-note loops above; rules and options are ConText's."""
@@ -81,6 +127,17 @@ class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
             )
             self._callbacks_for = len(rules)
         return not self._has_callbacks
+
+    def _may_limit_table(self, rule_map: dict[str, Any]) -> set[tuple[int, int]]:
+        """(id(rule), id(other)) pairs for which ``_may_limit`` holds, rebuilt when the rules
+        change (the rule objects are kept, so their ids stay theirs)."""
+        cached = getattr(self, "_limit_table", None)
+        if cached is None or cached[0] is not rule_map or cached[1] != len(rule_map):
+            rules = list(rule_map.values())
+            pairs = {(id(a), id(b)) for a in rules for b in rules if _may_limit(a, b)}
+            cached = self._limit_table = (rule_map, len(rule_map), rules, pairs)
+        table: set[tuple[int, int]] = cached[3]
+        return table
 
     def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
         if not self._shortcut_applies(doc, targets):
@@ -117,19 +174,49 @@ class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
         if crosses:
             graph.update_scopes()
         else:
+            can = self._may_limit_table(rule_map)
             for group in by_sentence.values():
                 for i, first in enumerate(group):
+                    a = id(first.rule)
                     for second in group[i + 1 :]:
-                        first.limit_scope(second)
-                        second.limit_scope(first)
+                        b = id(second.rule)
+                        if (a, b) in can:
+                            first.limit_scope(second)
+                        if (b, a) in can:
+                            second.limit_scope(first)
         self._apply_modifiers(graph)
 
-        for target, modifier in graph.edges:
-            target._.modifiers += (modifier,)
-        if self.context_attributes_mapping:
-            self.set_context_attributes(graph.edges)
+        if not self._write_edges(doc, graph.edges):
+            for target, modifier in graph.edges:
+                target._.modifiers += (modifier,)
+            if self.context_attributes_mapping:
+                self.set_context_attributes(graph.edges)
         doc._.context_graph = graph
         return doc
+
+    def _write_edges(self, doc: Doc, edges: list[Any]) -> bool:
+        """``target._.modifiers += (modifier,)`` and ``set_context_attributes`` for every edge,
+        written to ``doc.user_data`` where spaCy's Underscore would store them (saving an
+        Underscore object per read and write). Returns False, writing nothing, when one of the
+        extensions is not a plain attribute (getter, setter, method or mutable default)."""
+        mapping = self.context_attributes_mapping or {}
+        names = {"modifiers", *(name for attrs in mapping.values() for name in attrs)}
+        if not all(_plain_span_extension(name) for name in names):
+            return False
+        user_data: dict[Any, Any] = doc.user_data
+        default = Underscore.span_extensions["modifiers"][0]
+        for target, modifier in edges:
+            key = ("._.", "modifiers", target.start_char, target.end_char)
+            user_data[key] = (*user_data.get(key, default), modifier)
+        if mapping:
+            for target, modifier in edges:
+                attrs = mapping.get(modifier.category)
+                if attrs is None:
+                    continue
+                start, end = target.start_char, target.end_char
+                for name, value in attrs.items():
+                    user_data[("._.", name, start, end)] = value
+        return True
 
     @staticmethod
     def _apply_modifiers(graph: ConTextGraph) -> None:
@@ -145,8 +232,7 @@ class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
             last = bisect.bisect_left(target_starts, hi)
             by_end_first = bisect.bisect_right(target_ends, lo)
             by_end_last = bisect.bisect_right(target_ends, hi)
-            candidates = set(range(first, last)) | set(range(by_end_first, by_end_last))
-            for index in sorted(candidates):
+            for index in _union(first, last, by_end_first, by_end_last):
                 target = targets[index]
                 if modifier.modifies(target):
                     modifier.modify(target)

@@ -17,7 +17,7 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,7 @@ class _Pattern:
     # Precomputed: the start states, and the states after a token accepted at each position.
     _start: frozenset[int] = field(init=False, repr=False, compare=False)
     _after: tuple[frozenset[int], ...] = field(init=False, repr=False, compare=False)
+    _fixed: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         after = []
@@ -53,6 +54,7 @@ class _Pattern:
             after.append(self.closure([p + 1, p] if spec.op in ("*", "+") else [p + 1]))
         object.__setattr__(self, "_start", self.closure((0,)))
         object.__setattr__(self, "_after", tuple(after))
+        object.__setattr__(self, "_fixed", all(spec.op is None for spec in self.specs))
 
     def closure(self, states: Iterable[int]) -> frozenset[int]:
         """The positions reachable from ``states`` by skipping optional tokens (``?``, ``*``)."""
@@ -67,10 +69,21 @@ class _Pattern:
                 todo.append(p + 1)
         return frozenset(out)
 
-    def ends(self, rows: Sequence[Sequence[int]], start: int, stop: int) -> list[int]:
+    def ends(
+        self, rows: Sequence[Sequence[int]] | Mapping[int, Sequence[int]], start: int, stop: int
+    ) -> list[int]:
         """Every ``end`` (start < end <= stop) such that rows[start:end] matches the pattern."""
         final = len(self.specs)
         specs, after = self.specs, self._after
+        if self._fixed:
+            # No operators: one state per position, a single possible end.
+            if start + final > stop:
+                return []
+            for p, spec in enumerate(specs):
+                row = rows[start + p]
+                if not ((row[spec.kind] in spec.values) if spec.kind <= _ORTH else row[spec.kind]):
+                    return []
+            return [start + final]
         states: frozenset[int] | set[int] = self._start
         out = []
         for i in range(start, stop):
@@ -87,6 +100,36 @@ class _Pattern:
             if final in nxt:
                 out.append(i + 1)
         return out
+
+
+class _LazyRows(dict[int, list[int]]):
+    """Rows of a token block as Python lists, converted when first read.
+
+    Converting a whole sentence run (hash columns become Python ints) cost more than matching:
+    only the tokens where a pattern may start, and the few after them, are ever read.
+    """
+
+    def __init__(self, block: Any) -> None:
+        super().__init__()
+        self.block = block
+
+    def __missing__(self, i: int) -> list[int]:
+        row: list[int] = self.block[i].tolist()
+        self[i] = row
+        return row
+
+
+@dataclass
+class _DocRows:
+    """:meth:`TokenPatternMatcher.rows` of one doc: the attribute array, the tokens where a
+    pattern may start, and the rows converted to lists so far (shared by the doc's runs)."""
+
+    array: Any
+    hit: Any
+    lists: _LazyRows = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lists = _LazyRows(self.array)
 
 
 def _may_have_flag(text: str, kind: int) -> bool:
@@ -210,44 +253,51 @@ class TokenPatternMatcher:
                 return None
         return cls(patterns)
 
-    def rows(self, doc: Doc) -> Any:
-        """Per token: LOWER, ORTH, IS_PUNCT, IS_SPACE, as an array (read once per doc)."""
-        return doc.to_array(_ATTRS)
+    def rows(self, doc: Doc) -> _DocRows:
+        """Per token: LOWER, ORTH, IS_PUNCT, IS_SPACE (read once per doc), and whether some
+        pattern may start at the token (found once per doc with numpy, not once per run)."""
+        array = doc.to_array(_ATTRS)
+        hit = numpy.zeros(len(array), dtype=bool)
+        if len(array):
+            for kind, keys in enumerate(self._keys):
+                column = array[:, kind]
+                where = numpy.searchsorted(keys, column)
+                where[where == len(keys)] = 0
+                hit |= keys[where] == column
+            if self._by_flag[0]:
+                hit |= array[:, _PUNCT] != 0
+            if self._by_flag[1]:
+                hit |= array[:, _SPACE] != 0
+        return _DocRows(array, hit)
 
-    def match(self, rows: Any, start: int, stop: int) -> list[tuple[int, int, int]]:
+    def match(self, rows: _DocRows, start: int, stop: int) -> list[tuple[int, int, int]]:
         """(key, start, end) of all matches inside tokens [start, stop) of :meth:`rows`."""
         found: list[tuple[int, int, int, int]] = []
         lower_index, orth_index = self._by_word
         punct_index, space_index = self._by_flag
-        block = rows[start:stop]
-        hit = numpy.zeros(len(block), dtype=bool)
-        for kind, keys in enumerate(self._keys):
-            column = block[:, kind]
-            where = numpy.searchsorted(keys, column)
-            where[where == len(keys)] = 0
-            hit |= keys[where] == column
-        if punct_index:
-            hit |= block[:, _PUNCT] != 0
-        if space_index:
-            hit |= block[:, _SPACE] != 0
-        if not hit.any():
+        starts = numpy.flatnonzero(rows.hit[start:stop])
+        if not len(starts):
             return []
-        part: list[list[int]] = block.tolist()
-        n = stop - start
-        for i in numpy.flatnonzero(hit).tolist():
+        starts += start
+        hits: list[int] = starts.tolist()
+        part = rows.lists
+        part.update(zip(hits, rows.array[starts].tolist(), strict=True))
+        for i in hits:
             row = part[i]
-            candidates = lower_index.get(row[0], ())
+            # Index buckets are sorted and unique: only a merge of several needs sorting.
+            candidates: Sequence[int] = lower_index.get(row[0], ())
+            merged = False
             if row[1] in orth_index:
-                candidates = [*candidates, *orth_index[row[1]]]
+                candidates, merged = [*candidates, *orth_index[row[1]]], True
             if row[2] and punct_index:
-                candidates = [*candidates, *punct_index]
+                candidates, merged = [*candidates, *punct_index], True
             if row[3] and space_index:
-                candidates = [*candidates, *space_index]
+                candidates, merged = [*candidates, *space_index], True
             if not candidates:
                 continue
-            for index in sorted(set(candidates)):
+            for index in sorted(set(candidates)) if merged else candidates:
                 pattern = self.patterns[index]
-                for end in pattern.ends(part, i, n):
-                    found.append((i + start, end + start, index, pattern.key))
+                for end in pattern.ends(part, i, stop):
+                    found.append((i, end, index, pattern.key))
         found.sort()
         return [(key, s, e) for s, e, _, key in found]

@@ -10,31 +10,39 @@ from typing import Any
 import pytest
 
 from pipeline.facts import (
+    _COURSE_PREFILTERS,
     _CURRENT_PREFILTER,
     _OUTCOME_PREFILTER,
     _OUTCOMES,
+    _ROUTE_EXACT,
+    _ROUTE_NEEDLES,
     _ROUTES,
     _first,
     _first_route,
     _Prefiltered,
 )
 
-PREFILTERS = {"outcome": _OUTCOME_PREFILTER, "current": _CURRENT_PREFILTER}
+PREFILTERS = {
+    "outcome": _OUTCOME_PREFILTER,
+    "current": _CURRENT_PREFILTER,
+    **{f"course_{name}": prefilter for name, prefilter in _COURSE_PREFILTERS},
+}
 
 
-def _covered(items: list[tuple[Any, Any]], needles: tuple[str, ...]) -> bool:
-    """Whether every string a parsed sequence matches contains one of ``needles``."""
+def _covered(items: list[tuple[Any, Any]], needles: tuple[str, ...], lower: bool = True) -> bool:
+    """Whether every string a parsed sequence matches contains one of ``needles`` (compared
+    lower-cased, or as written when ``lower`` is False)."""
     run = ""
     for op, av in [*items, (None, None)]:
         if op is sre.LITERAL:
-            run += chr(av).lower()
+            run += chr(av).lower() if lower else chr(av)
             continue
         if any(n in run for n in needles):
             return True
         run = ""
-        if op is sre.SUBPATTERN and _covered(list(av[-1].data), needles):
+        if op is sre.SUBPATTERN and _covered(list(av[-1].data), needles, lower):
             return True
-        if op is sre.BRANCH and all(_covered(list(alt.data), needles) for alt in av[1]):
+        if op is sre.BRANCH and all(_covered(list(alt.data), needles, lower) for alt in av[1]):
             return True
     return False
 
@@ -54,10 +62,25 @@ def test_every_outcome_pattern_is_covered_by_the_combined_prefilter(name: str) -
     assert _covered(list(parsed.data), _OUTCOME_PREFILTER.needles), name
 
 
+@pytest.mark.parametrize("name", [name for name, _ in _ROUTES])
+def test_every_route_match_holds_a_route_needle(name: str) -> None:
+    pattern = dict(_ROUTES)[name]
+    parsed = list(sre_parse.parse(pattern.pattern, pattern.flags).data)
+    if pattern.flags & re.IGNORECASE:
+        assert _covered(parsed, _ROUTE_NEEDLES), name
+    else:
+        # Case-sensitive: "IV" must be written so; lower-case needles hold in lower-cased text.
+        needles = (*_ROUTE_EXACT, *(n for n in _ROUTE_NEEDLES if n.islower()))
+        assert _covered(parsed, needles, lower=False), name
+
+
 def test_covered_is_able_to_fail() -> None:
     parsed = sre_parse.parse(r"\b(failed|no\s+response|toxic)\b", re.I)
     assert not _covered(list(parsed.data), ("fail", "toxic"))
     assert _covered(list(parsed.data), ("fail", "toxic", "response"))
+    exact = sre_parse.parse(r"\b(IV|intravenous)\b")
+    assert not _covered(list(exact.data), ("iv", "intra"), lower=False)
+    assert _covered(list(exact.data), ("IV", "intra"), lower=False)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +95,11 @@ def test_covered_is_able_to_fail() -> None:
         "Currently on MTX",
         "remains ON methotrexate",
         "on MTX daily",
+        "MTX was STOPPED",
+        "no longer  taking MTX",
+        "tapered off",
+        "still taking it",
+        "holder",
         "Intolérance reported",  # non-ASCII: the regex decides
         "",
     ],
@@ -97,3 +125,25 @@ def test_one_route_scan_agrees_with_route_by_route() -> None:
         assert _first_route(text) == _first(_ROUTES, text), text
     assert _first_route("IV then PO") == "iv"
     assert _first_route("po then IV") == "oral"
+
+
+@pytest.mark.parametrize(
+    ("text", "precision"),
+    [
+        ("seen 2020-03-14 in clinic", "day"),
+        ("since 2020-03, stable", "month"),
+        ("on 3/14/2020 started", "day"),
+        ("from 03/2020 onwards", "month"),
+        ("Mar. 14th, 2020 visit", "day"),
+        ("March\u00a02020 visit", "month"),  # non-ASCII white space before the year
+        ("Sept\t2019", "month"),
+        ("diagnosed in 2019.", "year"),
+    ],
+)
+def test_date_pattern_gating_keeps_every_kind(text: str, precision: str) -> None:
+    # find_dates skips patterns whose year neighbourhood ("-" after, "/" or space before) is
+    # absent from the text; each kind must still be found where it is present.
+    from pipeline.dates import find_dates
+
+    found = find_dates(text, None)
+    assert [d.precision for d in found] == [precision], text
