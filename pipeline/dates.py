@@ -141,7 +141,10 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
                 n = int(m[1]) if m[1].isdigit() else NUMBER_WORDS[m[1].lower()]
                 unit = m[2].lower()
                 days = {"d": 1, "w": 7, "m": 30, "y": 365}[unit[0]] * n
-                date = note_date - dt.timedelta(days=days)
+                try:
+                    date = note_date - dt.timedelta(days=days)
+                except (OverflowError, ValueError):
+                    continue  # "99999999999 days ago" is before year 1: no date
                 precision = "day" if unit[0] in "dw" else "month"
             else:
                 date = _clamp(dt.date(int(m[1]), 12, 31), note_date)

@@ -37,3 +37,12 @@ def test_doses_are_not_years() -> None:
 
 def test_ranges_give_both_years() -> None:
     assert [d.date.year for d in find_dates("AZA 2016-2019", NOTE)] == [2016, 2019]
+
+
+def test_absurd_relative_date_is_skipped_not_a_crash() -> None:
+    import datetime as dt
+
+    from pipeline.dates import find_dates
+
+    found = find_dates("Started 99999999999 days ago; seen 3 weeks ago.", dt.date(2025, 1, 1))
+    assert [d.date for d in found] == [dt.date(2024, 12, 11)]
