@@ -64,6 +64,14 @@ _TEMPORAL = re.compile(
 _GAP = re.compile(r"[ \t]*-?[ \t]*")
 
 _MODALITY = re.compile(r"therap(?:y|ies)\b|radiation", re.IGNORECASE)
+# A drug (class) named with a treatment head is the treatment: "antimicrobial treatment",
+# "immunosuppressive regimen", "TB prophylaxis" are Procedures in LCT.
+_TREATMENT_HEAD = re.compile(
+    r"\b(?:treatments?|therap(?:y|ies)|regimens?|prophylaxis)\s*$", re.IGNORECASE
+)
+# A drug word ending in "-ation"/"-ion" names the act or the state, not the substance:
+# "anticoagulation" (giving anticoagulants), "immunosuppression" (the state).
+_ACT_OR_STATE = re.compile(r"[a-z]{4,}ions?\s*$", re.IGNORECASE)
 
 
 # LCT types a few kinds of condition-like mentions apart: allergies are "Allergy", symptoms,
@@ -140,6 +148,10 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             continue
         if record.code_system == "DRUGCLASS" and _MODALITY.search(ent.text):
             etype = "Procedure"  # "chemotherapy", "immunotherapy": a treatment modality
+        elif etype == "Drug" and _TREATMENT_HEAD.search(ent.text):
+            etype = "Procedure"
+        elif etype == "Drug" and _ACT_OR_STATE.search(ent.text):
+            etype = head_type(ent.text) or "Procedure"
         if etype == "Condition":
             etype = _lct_condition_type(ent.text)
         if _VACCINE.search(ent.text):

@@ -107,13 +107,20 @@ class MentionRuleFile(_Strict):
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’-][A-Za-z0-9]+)*")
 # Plural "anti-" class nouns name drug classes: antiseptics, anticholinergics, anti-emetics.
 _DRUG_CLASS_PLURAL = re.compile(r"anti-?[a-z]{4,}(?:ics|ants|als|ives|ines|ents|ors|ids)")
+# "anti-X" names an agent against X ("anti-inflammatory", "anti-TNF"): a drug class, never a
+# mention of X itself; followed by a treatment noun it is part of that treatment.
+_ANTI_WORD = re.compile(r"anti-[A-Za-z0-9]{2,}(?:-[A-Za-z0-9]+)*", re.IGNORECASE)
+_TREATMENT_NEXT = re.compile(r"[ \t]+(?:treatments?|therap(?:y|ies)|regimens?)\b", re.IGNORECASE)
+_ADJECTIVE = re.compile(r"(?:ory|ic|al|ive|ous|ant)$", re.IGNORECASE)
 _MIN_SUFFIX_WORD = 6  # "coma"-length words are too often ordinary words
 _JOIN = re.compile(r"[ \t-]*")
-# A substance named as the object of misuse: the phrase is a condition ("drug abuse").
+# A substance named as the object of misuse: the phrase is a condition ("drug abuse"); so is
+# its bare "use" or "withdrawal" ("illicit drug use"), except for medications and study drugs.
 _MISUSE = re.compile(
-    r"\b(?:drugs?|substances?|alcohol|opioids?|opiates?|narcotics?|medications?)"
+    r"(?<!study\s)(?<!investigational\s)\b(?:drugs?|substances?|alcohol|opioids?|opiates?|narcotics?|medications?)"
     r"(?:\s*(?:,|/|or|and|and/or)\s*(?:drugs?|substances?|alcohol|opioids?|opiates?|narcotics?))*"
-    r"\s+(?:abuse|misuse|addiction|dependence|dependency|use\s+disorders?)\b",
+    r"\s+(?:abuse|misuse|addiction|dependence|dependency|use\s+disorders?|withdrawal|"
+    r"(?<!medications\s)(?<!medication\s)use)\b",
     re.IGNORECASE,
 )
 
@@ -195,6 +202,19 @@ def _merge(spans: list[tuple[str, int, int]], text: str) -> list[tuple[str, int,
     return sorted(out, key=lambda s: (s[1], s[2], s[0]))
 
 
+def _anti_agent(word: str, rules: dict[str, _Compiled]) -> bool:
+    """An "anti-X" word naming an agent: X is no disease noun ("anti-inflammatory", "anti-TNF").
+
+    A disease noun stays a mention of its own ("anti-cancer therapy": LCT marks the cancer).
+    """
+    if not _ANTI_WORD.fullmatch(word) or any(c.word_matches(word) for c in rules.values()):
+        return False
+    target = word.split("-", 1)[1]
+    return _ADJECTIVE.search(target) is not None or not any(
+        c.word_matches(target) for c in rules.values()
+    )
+
+
 def clinical_mentions(text: str) -> list[tuple[str, int, int]]:
     """(type, start, end) of clinical word-shape mentions and unspecified mentions, merged.
 
@@ -207,6 +227,10 @@ def clinical_mentions(text: str) -> list[tuple[str, int, int]]:
         if compiled.phrases is not None:
             spans.extend((etype, m.start(), m.end()) for m in compiled.phrases.finditer(text))
     for m in _WORD.finditer(text):
+        if _anti_agent(m.group(), rules):
+            after = "Procedure" if _TREATMENT_NEXT.match(text, m.end()) else "Drug"
+            spans.append((after, m.start(), m.end()))
+            continue
         for start, end in _word_parts(m):
             word = text[start:end]
             for etype, compiled in rules.items():
@@ -245,6 +269,31 @@ def _abbreviates(abbr: str, long_form: str) -> bool:
     return True
 
 
+# "ABBR (long form)": the abbreviation first, its long form in parentheses.
+_ABBR_FIRST = re.compile(
+    r"(?<![A-Za-z0-9-])([A-Z][A-Za-z0-9-]{0,8}[A-Z0-9])s?[ \t]*\(([^()\n]{3,80})\)"
+)
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9'’-]+[ \t]+$")
+
+
+def _long_form(text: str, start: int, end: int, abbr: str) -> str:
+    """The mention plus as many words before it (same line) as the abbreviation needs.
+
+    A head-word mention "hemorrhage" defines "IVH" through its modifier: "intraventricular
+    hemorrhage (IVH)". Schwartz-Hearst bound: at most as many extra words as letters.
+    """
+    form = text[start:end]
+    for _ in range(sum(c.isalnum() for c in abbr)):
+        if _abbreviates(abbr, form):
+            return form
+        m = _WORD_BEFORE.search(text, max(0, start - 60), start)
+        if m is None:
+            break
+        start = m.start()
+        form = text[start:end]
+    return form
+
+
 def abbreviation_mentions(
     text: str, typed_spans: list[tuple[str, int, int]]
 ) -> list[tuple[str, int, int]]:
@@ -256,8 +305,13 @@ def abbreviation_mentions(
     types: dict[str, str] = {}
     for etype, start, end in sorted(typed_spans, key=lambda s: s[1]):
         m = _ABBR_DEF.match(text, end)
-        if m and m[1] not in types and _abbreviates(m[1], text[start:end]):
+        if m and m[1] not in types and _abbreviates(m[1], _long_form(text, start, end, m[1])):
             types[m[1]] = etype
+    for m in _ABBR_FIRST.finditer(text):
+        inner = [t for t in typed_spans if m.start(2) <= t[1] and t[2] <= m.end(2)]
+        first_letter = m[2].strip()[:1].lower() == m[1][0].lower()
+        if inner and first_letter and m[1] not in types and _abbreviates(m[1], m[2]):
+            types[m[1]] = max(inner, key=lambda t: t[2])[0]  # the head: the last mention
     out: list[tuple[str, int, int]] = []
     for abbr, etype in types.items():
         for m in re.finditer(rf"(?<![A-Za-z0-9-]){re.escape(abbr)}s?(?![A-Za-z0-9-])", text):

@@ -124,3 +124,14 @@ def test_asa_score_and_vaccines_take_their_lct_types() -> None:
     assert ("Drug", "ASA") in dose
     shots = predicted_entities("Received a live vaccine or influenza vaccination")
     assert not any(e.type in ("Drug", "Procedure") for e in shots)
+
+
+def test_drug_named_as_a_treatment_act_or_state_is_not_a_drug() -> None:
+    from pipeline.criterion_entities import entities_of as predicted_entities
+
+    text = "Requires anticoagulation; known immunosuppression; antiviral treatment"
+    ents = {(e.type, e.text.lower()) for e in predicted_entities(text)}
+    assert ("Procedure", "anticoagulation") in ents
+    assert ("Condition", "immunosuppression") in ents
+    assert ("Procedure", "antiviral treatment") in ents
+    assert not any(t == "Drug" for t, _ in ents)

@@ -97,3 +97,63 @@ def test_anti_class_plurals_are_drugs() -> None:
 def test_medicine_as_a_discipline_is_not_a_drug() -> None:
     assert not any(t == "Drug" for t, _ in _found("Patients of the internal medicine clinic"))
     assert ("Drug", "medicine") in _found("Any herbal medicine")
+
+
+def test_anti_words_name_agents_not_the_disease() -> None:
+    found = _found("No anti-inflammatory drugs; prior anti-VEGF therapy")
+    assert ("Drug", "anti-inflammatory drugs") in found
+    assert ("Procedure", "anti-vegf therapy") in found
+    assert not any(t == "Condition" for t, _ in found)
+    assert ("Condition", "cancer") in _found("prior anti-cancer drugs")
+
+
+def test_abbreviation_defined_by_a_head_word_mention_spells_its_modifiers() -> None:
+    text = "Known subdural hematoma (SDH); no SDH"
+    head = text.index("hematoma")
+    typed = [("Condition", head, head + len("hematoma"))]
+    found = [text[s:e] for t, s, e in abbreviation_mentions(text, typed) if t == "Condition"]
+    assert found == ["SDH", "SDH"]
+
+
+def test_eligibility_condition_and_procedure_phrases() -> None:
+    found = _found(
+        "Women of child-bearing potential not using birth control or condoms; a language "
+        "barrier; prior acupuncture or spinal manipulation; events from other causes"
+    )
+    assert {
+        ("Condition", "child-bearing potential"),
+        ("Procedure", "birth control"),
+        ("Procedure", "condoms"),
+        ("Condition", "language barrier"),
+        ("Procedure", "acupuncture"),
+        ("Procedure", "manipulation"),
+        ("Condition", "events"),
+        ("Condition", "causes"),
+    } <= found
+    assert ("Drug", "oils") in _found("No essential oils")
+
+
+def test_abbreviation_written_before_its_long_form() -> None:
+    text = "Excluded: CKD (chronic kidney disease). Stable CKD allowed. XY (long walks)."
+    head = text.index("disease")
+    walks = text.index("walks")
+    typed = [("Condition", head, head + len("disease")), ("Procedure", walks, walks + 5)]
+    found = [(t, text[s:e]) for t, s, e in abbreviation_mentions(text, typed)]
+    assert found == [("Condition", "CKD"), ("Condition", "CKD")]
+
+
+def test_new_head_words_and_drug_class_plurals() -> None:
+    found = _found("Mechanically ventilated; rectal perforation; fluoroquinolones; no hemorrhoids")
+    assert {
+        ("Procedure", "ventilated"),
+        ("Condition", "perforation"),
+        ("Drug", "fluoroquinolones"),
+    } <= found
+    assert ("Drug", "hemorrhoids") not in found
+
+
+def test_recreational_substance_use_is_a_condition() -> None:
+    assert ("Condition", "drug use") in _found("illicit drug use or alcohol withdrawal")
+    assert ("Condition", "alcohol withdrawal") in _found("illicit drug use or alcohol withdrawal")
+    assert not any(t == "Condition" for t, _ in _found("concomitant medication use"))
+    assert not any(t == "Condition" for t, _ in _found("any study drug use"))
