@@ -64,28 +64,35 @@ def _dir_inputs(folder: Path) -> Iterator[tuple[str, str | None, str | None, str
         yield txt.stem, _title(text), text, None
 
 
-def _has_code_or_value(criterion: Any) -> bool:
-    """A coded concept named in the text or the logic, or a value the logic computes.
+def _coverage(criterion: Any) -> tuple[bool, bool]:
+    """(names a coded concept, has a coded concept or a computable value) for one criterion.
 
-    Concepts the parser kept by their words only (system ``TEXT``) are not coded.
+    Coded: a concept with a code in the criterion's entities or its logic; concepts the parser
+    kept by their words only (system ``TEXT``) are not coded. A computable value is a demographic
+    or a measurement threshold (comparator and number), whatever names its analyte.
     """
-    if any(e.concept is not None for e in criterion.entities):
-        return True
+    coded = any(e.concept is not None for e in criterion.entities)
+    valued = False
 
-    def walk(node: Any) -> bool:
-        if node is None:
-            return False
+    def walk(node: Any) -> None:
+        nonlocal coded, valued
         if isinstance(node, list):
-            return any(walk(x) for x in node)
-        if isinstance(node, dict):
-            if node.get("type") == "demographic":
-                return True
+            for x in node:
+                walk(x)
+        elif isinstance(node, dict):
+            if node.get("type") == "demographic" or (
+                node.get("type") == "measurement"
+                and (node.get("value") is not None or node.get("uln_multiple") is not None)
+            ):
+                valued = True
             if node.get("system") not in (None, "TEXT") and "code" in node:
-                return True
-            return any(walk(v) for v in node.values() if isinstance(v, dict | list))
-        return False
+                coded = True
+            for v in node.values():
+                if isinstance(v, dict | list):
+                    walk(v)
 
-    return walk(criterion.model_dump(include={"requirement", "applicability"}))
+    walk(criterion.model_dump(include={"requirement", "applicability"}))
+    return coded, coded or valued
 
 
 def _parse_batch(
@@ -96,7 +103,7 @@ def _parse_batch(
     from criteria_models.model import Protocol
     from pipeline.parse_criteria import parse_protocol
 
-    trials = criteria = computable = coded = 0
+    trials = criteria = computable = coded = coded_or_value = 0
     failures: Counter[str] = Counter()
     with output.open("w", encoding="utf-8") as out:
         for trial_id, title, text, error in inputs:
@@ -116,13 +123,19 @@ def _parse_batch(
             trials += 1
             criteria += len(model.criteria)
             computable += sum(1 for c in model.criteria if c.computable)
-            coded += sum(1 for c in model.criteria if _has_code_or_value(c))
+            for c in model.criteria:
+                has_code, has_code_or_value = _coverage(c)
+                coded += has_code
+                coded_or_value += has_code_or_value
             out.write(model.model_dump_json(exclude_none=True) + "\n")
     share = computable / criteria if criteria else 0.0
     coded_share = coded / criteria if criteria else 0.0
+    valued_share = coded_or_value / criteria if criteria else 0.0
     typer.echo(
         f"trials parsed: {trials}; criteria: {criteria}; computable: {computable} ({share:.1%}); "
-        f"with a coded concept or computable value: {coded} ({coded_share:.1%}) -> {output}",
+        f"with a coded concept: {coded} ({coded_share:.1%}); "
+        f"with a coded concept or computable value: {coded_or_value} ({valued_share:.1%}) "
+        f"-> {output}",
         err=True,
     )
     if failures:

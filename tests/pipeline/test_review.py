@@ -138,3 +138,16 @@ def test_render_shows_entities_and_escapes_them_in_html() -> None:
     assert "<script>" not in page
     assert "title=\"Drug 'infliximab' [DRUG:infliximab]\"" in page.replace("&#x27;", "'")
     assert "<mark class='condition'" in page
+
+
+def test_parse_coverage_counts_codes_and_values_separately() -> None:
+    from pipeline.cli_review import _coverage
+
+    model = parse_protocol(
+        "Inclusion Criteria:\n- Ulcerative colitis\n- IPSS 20 or less\n"
+        "- Willing to follow study procedures\n"
+    )
+    by_text = {c.text.strip(): _coverage(c) for c in model.criteria}
+    assert by_text["Ulcerative colitis"] == (True, True)
+    assert by_text["IPSS 20 or less"] == (False, True)  # a threshold on a text-named analyte
+    assert by_text["Willing to follow study procedures"] == (False, False)
