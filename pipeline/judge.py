@@ -755,6 +755,14 @@ _WASHOUT = re.compile(
     r"(?:since|after|from)(?:\s+(?:the\s+)?(?:last|end\s+of))?)\s+(?:any\s+|all\s+)?",
     re.I,
 )  # a washout: "Minimum of two weeks since any major surgery", "must discontinue NSAIDs"
+# What follows "at least N months since/after" when it is an event to have had, not an exposure
+# to have stopped: a diagnosis, an onset, a transplant, a birth, an injury.
+_EVENT_ANCHOR = re.compile(
+    r"(?:the\s+|his\s+|her\s+|their\s+)?(?:[\w-]+\s+){0,3}?(?:diagnos\w*|onset|symptoms?|"
+    r"transplant\w*|birth|deliver\w*|injur\w*|trauma|stroke|infarction|fracture|"
+    r"pregnan\w*|first\s+(?:episode|presentation))\b",
+    re.I,
+)
 
 
 def _pregnancy_stated(text: str) -> bool:
@@ -1408,6 +1416,8 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             return Judgement(flipped, f"excluded when absent; {inner.reason}", inner.evidence)
 
     washout = _WASHOUT.match(crit) if kind == "inclusion" else None
+    if washout and _EVENT_ANCHOR.match(crit, washout.end()):
+        washout = None  # "at least 6 months since diagnosis": an event the patient must have had
     if washout:
         # A washout inclusion holds vacuously for a patient who never had the exposure; when
         # the exposure is present, only its timing or a planned stop would decide it.

@@ -485,3 +485,17 @@ def test_maintenance_dialysis_is_an_intervention_a_summary_would_mention() -> No
 def test_falling_asleep_or_ill_is_no_injury() -> None:
     text = "0. A 60-year-old man fell ill last week and often fell asleep at work."
     assert judge(text, "Sustained an injury", "inclusion").label == "unknown"
+
+
+def test_time_since_a_diagnosis_is_not_a_washout() -> None:
+    from pipeline.judge import judge
+
+    patient = "60-year-old man with hypertension, on lisinopril. No other history."
+    verdict = judge(patient, "At least 6 months since diagnosis of type 2 diabetes", "inclusion")
+    assert verdict.label != "met"
+    transplant = judge(patient, "At least 3 months after kidney transplantation", "inclusion")
+    assert transplant.label != "met"
+    # A real washout still holds for a patient never exposed.
+    assert (
+        judge(patient, "Minimum of two weeks since any major surgery", "inclusion").label == "met"
+    )
