@@ -101,6 +101,9 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # A term that starts with a filler word ("with child") means something its other words do not.
 _FILLER_START = re.compile(r"(?:with|without|of|in|on|due|for|by|and|or|not)\b", re.I)
+# ICD-10-CM residual categories ("Other diseases of liver", "Other specified ..."): with "other"
+# a filler word they would read as the generic name of the whole block.
+_RESIDUAL = re.compile(r"other\b", re.I)
 _POSSESSIVE = re.compile(r"(?<=[a-z])'s?\b")
 _KEEP_S = ("ss", "us", "is", "ous", "sis", "itis", "ies")
 
@@ -185,6 +188,8 @@ def _index() -> _Index:
             )
     for v in load_vocab_icd10cm().concepts:
         if v.code not in names and v.category in ("diagnosis", "finding"):
+            if _RESIDUAL.match(v.preferred_name):
+                continue  # "Other diseases of liver" is what is left of a block, not liver disease
             names[v.code] = (v.preferred_name, {v.preferred_name})
     entries: list[tuple[frozenset[str], Link]] = []
     postings: dict[str, list[int]] = {}

@@ -87,7 +87,9 @@ def test_a_term_starting_with_a_filler_word_is_not_indexed() -> None:
 
 
 def test_complement_after_a_generic_head_is_read() -> None:
-    assert _code("Known diseases of the liver", "diseases") == "K76"
+    assert (
+        _code("Known diseases of the liver", "diseases") == "K76.9"
+    )  # not "Other diseases of liver"
 
 
 def test_titles_in_different_categories_are_ambiguous() -> None:
