@@ -12,6 +12,7 @@ writes ``Span`` objects into ``doc._`` extensions, which do not cross ``nlp.pipe
 here only plain entities and a span group (``doc.spans["abbreviations"]``) are written.
 """
 
+import re
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.components.batching import BatchedPipe
+from pipeline.concepts import concept_index
 
 SPAN_GROUP = "abbreviations"
 # scispaCy ignores parenthesised text longer than 8 tokens; longer runs are never candidates.
@@ -76,12 +78,15 @@ class AbbreviationResolver(BatchedPipe):
         # Short form -> the long form's coded entity, or None when the long form has no concept:
         # then the lexicon's reading of those letters is not what the writer meant and is dropped.
         meaning: dict[tuple[int, ...], Span | None] = {}
+        long_words: dict[tuple[int, ...], set[str]] = {}
         defining: set[int] = set()  # the short form inside the definition's parentheses
         for long, short in definitions:
-            meaning[tuple(t.orth for t in short)] = _concept_of(long, ents)
+            key = tuple(t.orth for t in short)
+            meaning[key] = _concept_of(long, ents)
+            long_words[key] = _content_words(long.text)
             defining.add(short.start)
         uses: list[Span] = []
-        dropped: list[tuple[int, int]] = []
+        dropped: list[tuple[int, int, set[str]]] = []
         taken: set[int] = set()
         # Longer short forms first, so "SLE" inside a defined "SLE-DAI" is not read twice.
         for key in sorted(meaning, key=len, reverse=True):
@@ -92,15 +97,25 @@ class AbbreviationResolver(BatchedPipe):
                     continue
                 taken.update(range(i, i + n))
                 if concept is None:
-                    dropped.append((i, i + n))
+                    dropped.append((i, i + n, long_words[key]))
                 elif i not in defining:
                     uses.append(Span(doc, i, i + n, label=concept.label_, kb_id=concept.kb_id_))
         if not uses and not dropped:
             return doc
-        exact = set(dropped)
+        # A short form whose long form has no concept loses the lexicon's reading of exactly those
+        # letters when that reading shares no word with the long form ("mitral stenosis (MS)" is
+        # not multiple sclerosis); a misspelt or abbreviated long form of the same thing keeps it
+        # ("abdominal aortic aneurism (AAA)", "chronic kidney dz (CKD)").
+        names = concept_index().records
+        exact = set()
+        for start, end, words in dropped:
+            for e in ents:
+                record = names.get(e.kb_id_)
+                if (e.start, e.end) == (start, end) and record is not None:
+                    if not words & _content_words(record.preferred_name):
+                        exact.add((start, end))
         covered = {t for span in uses for t in range(span.start, span.end)}
-        # A use replaces any entity it overlaps (the note's own definition wins); a short form
-        # whose long form has no concept loses the lexicon's reading of exactly those letters.
+        # A use replaces any entity it overlaps (the note's own definition wins).
         kept = [
             e
             for e in ents
@@ -111,6 +126,14 @@ class AbbreviationResolver(BatchedPipe):
         if uses:
             doc.spans[SPAN_GROUP] = uses
         return doc
+
+
+_WORD = re.compile(r"[a-z]{3,}")
+_FILLERS = frozenset({"the", "and", "with", "without", "of", "for", "disease", "disorder"})
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _FILLERS}
 
 
 def _concept_of(long: Span, ents: list[Span]) -> Span | None:

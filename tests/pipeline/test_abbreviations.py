@@ -51,3 +51,8 @@ def test_resolver_survives_pickling(nlp: Language) -> None:
         doc = proc(doc)
     doc = clone(doc)
     assert [e.text for e in doc.ents if e.text == "RhA"] == ["RhA"]
+
+
+def test_misspelt_long_form_of_the_same_thing_keeps_the_lexicon_reading(nlp: Language) -> None:
+    ents = _ents(nlp, "Known abdominal aortic aneurism (AAA). AAA repair planned.")
+    assert [kb for text, kb, _ in ents if text == "AAA"][-1] == "ICD10CM:I71.4"
