@@ -741,7 +741,8 @@ def facts_from_doc(
                     uln = q.uln_multiple
                     if uln is None and ref_high and q.value is not None:
                         uln = round(q.value / ref_high, 3)
-                    flag = q.flag or (_flag(q.value, ref_low, ref_high) if stated_range else None)
+                    # A stated range decides; a written flag counts where no range is stated.
+                    flag = _flag(q.value, ref_low, ref_high) if stated_range else q.flag
                     if flag:
                         extra_mods.append(f"flag={flag}")
                     extra.update(

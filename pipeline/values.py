@@ -65,9 +65,11 @@ _ULN_STATED = re.compile(
 
 
 # The abnormal flag a lab report writes after a value or its range: "9.1 g/dL (L)",
-# "145 U/L (ref 7-40) H", "| 1.9 | mg/dL | 0.6-1.2 | H", "[H]". Upper case only ("l" is a unit).
+# "145 U/L (ref 7-40) H", "| 1.9 | mg/dL | 0.6-1.2 | H", "[H]". Upper case only ("l" is a unit);
+# not a side or an organism ("(L) knee", "H. pylori").
 _FLAG = re.compile(
-    r"[\s|,:;)\]]*(?:\(\s*(HH|LL|H|L)\s*\)|\[(HH|LL|H|L)\]|(?<![A-Za-z])(HH|LL|H|L)(?![A-Za-z/])(?!\s*[a-z]))"
+    r"[\s|,:;)\]]*(?:(?:\(\s*(HH|LL|H|L)\s*\)|\[(HH|LL|H|L)\])(?!\s*[a-z])|"
+    r"(?<![A-Za-z])(HH|LL|H|L)(?![A-Za-z/])(?!\.\s*[A-Za-z])(?!\s*[a-z]))"
 )
 
 

@@ -215,3 +215,10 @@ def test_treatment_course_stopped_or_ongoing_when_no_response_is_stated() -> Non
         f for f in facts("Adalimumab stopped due to loss of response.") if f.code == "adalimumab"
     )
     assert f.outcome == "inadequate_response"
+
+
+def test_side_or_organism_letters_are_not_lab_flags() -> None:
+    k = _lab("Potassium 4.1 mmol/L (3.5-5.1), H. pylori antigen positive.", "potassium")
+    assert not any(m.startswith("flag=") for m in k.term_modifiers)
+    c = _lab("Creatinine 1.0 mg/dL (L) knee effusion noted.", "creatinine")
+    assert not any(m.startswith("flag=") for m in c.term_modifiers)
