@@ -94,12 +94,13 @@ class _RefMatcher:
 
     Matching is the inner loop of evaluation (every requirement node against every fact of every
     patient), and the same few hundred codes recur across patients, so each code is tested once
-    per ref list; a patient's codes are then selected with set operations.
+    per ref list; a patient's codes are then selected with set operations. The refs are kept as
+    a snapshot of their content, so editing a model later cannot change a cached answer.
     """
 
     __slots__ = ("hits", "refs", "seen")
 
-    def __init__(self, refs: Sequence[ConceptRef]) -> None:
+    def __init__(self, refs: tuple[tuple[str, str, bool], ...]) -> None:
         self.refs = refs
         self.seen: set[tuple[str, str]] = set()
         self.hits: set[tuple[str, str]] = set()
@@ -109,8 +110,12 @@ class _RefMatcher:
         unseen = codes - self.seen
         if unseen:
             for system, code in unseen:
-                if any(r.matches(system, code) for r in self.refs):
-                    self.hits.add((system, code))
+                for r_system, r_code, descendants in self.refs:
+                    if system == r_system and (
+                        code == r_code or (descendants and code.startswith(r_code))
+                    ):
+                        self.hits.add((system, code))
+                        break
             self.seen |= unseen
         return codes & self.hits
 
@@ -118,32 +123,28 @@ class _RefMatcher:
         return bool(self.select({(system, code)}))
 
 
-# Keyed by id() of a model's ref list; the list is kept in the entry, so an id reused after the
-# list is freed is detected (``entry.refs is refs``) and the entry replaced.
-_MATCHERS: dict[int, _RefMatcher] = {}
+# Keyed by the refs' content (system, code, descendants), not by object identity: models are
+# mutable, and a ref list edited in place must not keep its old answers.
+_RefKey = tuple[tuple[str, str, bool], ...]
+_MATCHERS: dict[_RefKey, _RefMatcher] = {}
 
 
-# Per condition node: one matcher over all its ref lists (id-keyed like _MATCHERS).
-_RELEVANCE: dict[int, tuple[Condition, _RefMatcher]] = {}
+def _key(refs: Sequence[ConceptRef]) -> _RefKey:
+    return tuple((r.system, r.code, r.include_descendants) for r in refs)
 
 
 def _relevance(node: Condition) -> _RefMatcher:
     """Matches a code named by any of the node's concepts, positive/negative tests or absent_if."""
-    entry = _RELEVANCE.get(id(node))
-    if entry is None or entry[0] is not node:
-        if len(_RELEVANCE) > 100_000:
-            _RELEVANCE.clear()
-        refs = [*node.concepts, *node.positive_tests, *node.negative_tests, *node.absent_if]
-        entry = _RELEVANCE[id(node)] = (node, _RefMatcher(refs))
-    return entry[1]
+    return _matcher([*node.concepts, *node.positive_tests, *node.negative_tests, *node.absent_if])
 
 
 def _matcher(refs: Sequence[ConceptRef]) -> _RefMatcher:
-    matcher = _MATCHERS.get(id(refs))
-    if matcher is None or matcher.refs is not refs:
+    key = _key(refs)
+    matcher = _MATCHERS.get(key)
+    if matcher is None:
         if len(_MATCHERS) > 100_000:
             _MATCHERS.clear()
-        matcher = _MATCHERS[id(refs)] = _RefMatcher(refs)
+        matcher = _MATCHERS[key] = _RefMatcher(key)
     return matcher
 
 

@@ -363,3 +363,11 @@ def test_drug_class_condition_sees_drug_facts_without_a_named_code() -> None:
     )
     drug = fact("infliximab", system="DRUG", category="drug", drug_classes=("tnf_inhibitor",))
     assert label(node, [fact("I10"), drug]) == "met"
+
+
+def test_a_requirement_edited_in_place_is_evaluated_afresh() -> None:
+    node = Condition(concepts=[ConceptRef(system="ICD10CM", code="I10")])
+    facts = [fact("E11.9")]
+    assert label(node, facts) == "unknown"
+    node.concepts[0].code = "E11"  # a reviewer corrects the code in a notebook
+    assert label(node, facts) == "met"
