@@ -369,6 +369,8 @@ class _NoteContext:
         self.dates: list[DateMention] = find_dates(self.text, note_date)
         self.date_starts = [d.start for d in self.dates]
         self.ents = list(doc.ents)
+        # (entity start, limit) -> end of the coordinated list from there (see _chain_end)
+        self.chain_ends: dict[tuple[int, int], int] = {}
         self.sent_bounds = sentence_char_bounds(doc)
         self.sent_starts = [start for start, _ in self.sent_bounds]
         self.ent_starts = [e.start_char for e in self.ents]
@@ -483,15 +485,24 @@ _RESULT_FILLER = re.compile(
 
 
 def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
-    """End of a coordinated list starting at ``ent`` ("HBsAg/anti-HBc/HCV Ab/HIV negative")."""
+    """End of a coordinated list starting at ``ent`` ("HBsAg/anti-HBc/HCV Ab/HIV negative").
+
+    The answer is remembered for every member of the list: each later member would walk the same
+    rest of the list to the same end, which made long lists quadratic.
+    """
+    known = ctx.chain_ends.get((ent.start_char, limit))
+    if known is not None:
+        return known
     pos = ent.end_char
     starts = ctx.ent_by_start
+    members = [ent.start_char]  # each member's own list ends where this one does
     while pos < limit:
         sep = _CHAIN_SEP.match(ctx.text, pos, limit)
         if not sep or sep.end() == pos:
             break
         nxt = starts.get(sep.end())
         if nxt is not None and nxt.label_ in ("lab", "diagnosis", "finding"):
+            members.append(nxt.start_char)
             pos = nxt.end_char
             continue
         short = _CHAIN_SHORT.match(ctx.text, sep.end(), limit)
@@ -500,7 +511,10 @@ def _chain_end(ctx: _NoteContext, ent: Span, limit: int) -> int:
             continue
         break
     filler = _RESULT_FILLER.match(ctx.text, pos, limit)
-    return filler.end() if filler else pos
+    end = filler.end() if filler else pos
+    for start in members:
+        ctx.chain_ends[(start, limit)] = end
+    return end
 
 
 def _event_date(

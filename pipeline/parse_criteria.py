@@ -2311,8 +2311,9 @@ def _inflected_facts(text: str, found: list[PatientFact]) -> list[PatientFact]:
 # "neurologic, psychiatric or cardiac disease", "renal or hepatic impairment": modifiers that
 # share one head noun name one concept each ("neurologic disease", "psychiatric disease").
 _SHARED_HEAD = re.compile(
-    r"\b((?:[A-Za-z][\w\-]*\s*,\s*)*[A-Za-z][\w\-]*)\s*,?\s*(?:or|and|and/or|/)\s+"
-    r"([A-Za-z][\w\-]*)\s+([A-Za-z][\w\-]*)",
+    # Bounded repeats and word lengths: unbounded ones made long comma lists quadratic.
+    r"\b((?:[A-Za-z][\w\-]{0,40}\s*,\s*){0,8}[A-Za-z][\w\-]{0,40})\s*,?\s*(?:or|and|and/or|/)\s+"
+    r"([A-Za-z][\w\-]{0,40})\s+([A-Za-z][\w\-]{0,40})",
     re.I,
 )
 
