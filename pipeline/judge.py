@@ -616,8 +616,24 @@ _AGE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# "<n> years of education / since diagnosis / after surgery": a duration, not an age.
+_DURATION_AFTER = re.compile(
+    r"[^0-9]{0,25}?\d+(?:\.\d+)?\s*(?:years?|yrs?|months?)\s+(?:of(?!\s+age\b)|since|after|from|"
+    r"before|post|prior|duration|history|experience|follow)\b",
+    re.I,
+)
+_AGE_WORD_NEAR = re.compile(r"\b(?:of\s+age|years?\s+old|aged?)\b", re.I)
+
+
 def _is_age_number(text: str, m: re.Match[str]) -> bool:
-    """A number is an age when a years/months unit follows it or "age" stands just before."""
+    """A number is an age when a years/months unit follows it or "age" stands just before.
+
+    A duration is not: "2 years of education", "1 year since the diagnosis".
+    """
+    if _DURATION_AFTER.match(text, m.start()) and not _AGE_WORD_NEAR.search(
+        text, m.start(), m.end() + 30
+    ):
+        return False
     after = text[m.end() : m.end() + 14]
     before = text[max(0, m.start() - 25) : m.start()]
     return bool(

@@ -499,3 +499,11 @@ def test_time_since_a_diagnosis_is_not_a_washout() -> None:
     assert (
         judge(patient, "Minimum of two weeks since any major surgery", "inclusion").label == "met"
     )
+
+
+def test_a_duration_in_years_is_not_an_age_bound() -> None:
+    from pipeline.judge import age_requirement
+
+    assert age_requirement("A minimum of 2 years of education")[0] is None
+    assert age_requirement("At least 1 year since the diagnosis of multiple sclerosis")[0] is None
+    assert age_requirement("At least 18 years of age")[0] is not None
