@@ -6,8 +6,12 @@ between components and processes.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from importlib import resources
 from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.lexicon import (
     LabEntry,
@@ -111,6 +115,8 @@ def build_concept_index(extended: bool = True) -> ConceptIndex:
         key = f"LAB:{lab.code}"
         rec = ConceptRecord(key, "LAB", lab.code, lab.name, "lab")
         put(rec, [lab.name, *lab.terms], lab.case_sensitive_terms)
+    for code, name, phrases in language_concepts():
+        put(ConceptRecord(f"ELIG:{code}", "ELIG", code, name, "other"), phrases, [])
     if extended:
         _add_extended(records, terms)
     return ConceptIndex(records, terms, exact)
@@ -132,6 +138,35 @@ def _add_extended(records: dict[str, ConceptRecord], terms: dict[str, str]) -> N
         records[key] = ConceptRecord(key, "DRUG", d.name, d.name, "drug", (vocab.drug_class,))
         for name in [d.name, *d.terms]:
             terms.setdefault(name.lower(), key)
+
+
+class LanguageFile(BaseModel):
+    """languages.json: languages and the phrasings that say a person speaks or reads one."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    licence: str
+    version: str
+    languages: list[str] = Field(min_length=1)
+    patterns: list[str] = Field(min_length=1, description="Phrasings with {L} for the language")
+
+
+def language_concepts() -> list[tuple[str, str, list[str]]]:
+    """(code, preferred name, phrases) of each language: "speaks Spanish", "English-speaking".
+
+    Why a concept per language: criteria ask for one ("fluent in German", "Non-English
+    speaking") and notes state one ("Spanish-speaking only", "does not speak English"); as coded
+    concepts both sides meet through the same matcher, and the note pipeline's assertion rules
+    (negation) apply unchanged.
+    """
+    raw = resources.files("pipeline.resources").joinpath("languages.json").read_text("utf-8")
+    data = LanguageFile.model_validate(json.loads(raw))
+    out: list[tuple[str, str, list[str]]] = []
+    for language in data.languages:
+        code = "language_" + language.lower().replace(" ", "_")
+        phrases = [p.replace("{L}", language) for p in data.patterns]
+        out.append((code, f"speaks {language}", phrases))
+    return out
 
 
 @lru_cache(maxsize=1)

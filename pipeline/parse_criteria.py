@@ -13,7 +13,7 @@ import html
 import itertools
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from criteria_models.facts import PatientFact
@@ -382,6 +382,15 @@ _ADULTS_ONLY = re.compile(
     r"(?!\s+(?:or|and|as\s+well\s+as)\s+(?:children|child|adolescents?|minors?))",
     re.I,
 )
+# "Minors", "Children", "Infants" as the whole criterion: an age below the age of majority (one
+# year for infants). A study population that is already children says nothing more.
+_MINORS_ONLY = re.compile(
+    r"^\W*(?:\(?\d+[.)]\s*)?(minors?|children|child|infants?|pediatric\s+(?:patients|subjects))"
+    r"(?:\s+(?:patients|subjects|participants|under\s+(?:the\s+)?(?:legal\s+)?age(?:\s+of\s+majority)?))?"
+    r"\W*$",
+    re.I,
+)
+_MINOR_AGES = {"min": 18.0, "chi": 18.0, "ped": 18.0, "inf": 1.0}
 _JUDGEMENT = re.compile(
     r"\b(?:investigator|researcher|physician|doctor)s?\b.*\b(?:believe|opinion|judge?ment|consider|discretion)|"
     r"\bnot\s+suitable\b|\bin\s+the\s+opinion\s+of\b",
@@ -458,6 +467,14 @@ _NEG_BEFORE = re.compile(
     r"negative\s+for)\s+(?:(?:known|prior|previous|past|history|of|evidence|any|clinical|"
     r"clinically|significant|current|documented|diagnosed|with|been|have|having|has|had|be|a|an)"
     r"\s+)*)$",
+    re.I,
+)
+# A language the person does not command: "Non-English speaking", "unable to speak or
+# understand Danish", "inadequate knowledge of the German language", "limited English".
+_LANGUAGE_DENIED = re.compile(
+    r"(?:\bnon-?\s?|\b(?:not|unable\s+to|inability\s+to|cannot|can'?t|don'?t|doesn'?t|"
+    r"do\s+not|does\s+not|lack\s+of|lacking|limited|inadequate|insufficient|poor|no)\b"
+    r"(?:\s+(?:\w+|or|and))?(?:\s+(?:\w+|or|and))?(?:\s+(?:\w+|or|and))?\s*)$",
     re.I,
 )
 # "nonsmoker", "nondiabetic": the glued prefix is spaced so the concept is found.
@@ -634,6 +651,13 @@ def _age(text: str, kind: str = "inclusion") -> tuple[int, int, Requirement] | N
     thresholds = _age_thresholds(text)
     if thresholds is not None:
         return thresholds
+    minors = _MINORS_ONLY.search(text)
+    if minors is not None:
+        return (
+            minors.start(),
+            minors.end(),
+            Demographic(attribute="age", comparator="<", value=_MINOR_AGES[minors[1].lower()[:3]]),
+        )
     adults = _ADULTS_ONLY.search(text) if kind == "inclusion" else None
     if adults is not None:
         return (
@@ -787,8 +811,45 @@ def _scale_measurement(text: str, lab_end: int, ref: ConceptRef) -> Requirement 
         return AllOf(items=[Measurement(analytes=[ref], comparator=">=", value=low), upper])
     m = _SCALE_SINGLE.match(text, lab_end)
     if m:
-        return Measurement(analytes=[ref], comparator="==", value=_scale_number(m[1]))
+        post = _SCALE_POST.match(text, m.end())
+        comparator: Comparator = "==" if post is None else "<=" if post["down"] else ">="
+        return Measurement(analytes=[ref], comparator=comparator, value=_scale_number(m[1]))
     return None
+
+
+# "ASA class III or less", "grade 2 or higher": the bound is stated after the grade.
+_SCALE_POST = re.compile(
+    r"\s*(?:or|and)\s+(?:(?P<down>less|lower|below|under|fewer|better)|"
+    r"(?:more|greater|higher|above|over|worse))\b",
+    re.I,
+)
+
+
+_ASA_GRADE = re.compile(
+    r"\s*(?:physical\s+status|class(?:ification)?|grade|score|status|PS)?\s*(?:of|:|=)?\s*"
+    r"(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*(?:mg|g|mcg|tab))|"
+    r"\s*(?:physical\s+status|class|grade|score|status|PS)?\s*(?:[<>≤≥]|=<|>=)",
+    re.I,
+)
+
+
+def _asa_score(text: str, fact: PatientFact) -> PatientFact:
+    """ "ASA" followed by a grade ("ASA I-II", "ASA class 3", "ASA <= II") is the anaesthesia
+    physical status score, not aspirin: a dose never comes as a Roman numeral or a class."""
+    if (
+        fact.category != "drug"
+        or text[fact.start : fact.end] != "ASA"
+        or not _ASA_GRADE.match(text, fact.end)
+    ):
+        return fact
+    return replace(
+        fact,
+        category="lab",
+        code_system="LAB",
+        code="asa_class",
+        preferred_name="ASA physical status",
+        drug_classes=(),
+    )
 
 
 def _scale_number(word: str) -> float:
@@ -1101,6 +1162,7 @@ def _lexicon_meaning(
     """Requirement, category and applicability from the concept facts given."""
     facts = [*facts, *_inflected_facts(text, facts)]
     facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
+    facts = [_asa_score(text, f) for f in facts]
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)
     parts: list[_Part] = []
@@ -1329,6 +1391,15 @@ def _consent_act(text: str) -> Requirement | None:
     return Not(item=condition) if denied else condition
 
 
+def _is_language(node: Requirement) -> bool:
+    """A condition (or its absence) on the languages a person speaks: the "language" category."""
+    if isinstance(node, Not):
+        return _is_language(node.item)
+    return isinstance(node, Condition) and all(
+        c.system == "ELIG" and c.code.startswith("language_") for c in node.concepts
+    )
+
+
 def _absence_asked(text: str, fact: PatientFact) -> bool:
     """Whether a negative cue governs this concept: "no history of X", "free of X", and "non-X"
     for a one-word state ("non-pregnant", "non-smoker", "non-diabetic"). A "non-" that starts a
@@ -1337,6 +1408,8 @@ def _absence_asked(text: str, fact: PatientFact) -> bool:
     before = text[max(0, fact.start - 60) : fact.start]
     if _NEG_BEFORE.search(before):
         return True
+    if fact.code_system == "ELIG" and fact.code.startswith("language_"):
+        return bool(_LANGUAGE_DENIED.search(before))
     words = text[fact.start : fact.end].split()
     if not _NON_BEFORE.search(before) or not all(_PERSON.fullmatch(w) for w in words[1:]):
         return False
@@ -1346,6 +1419,8 @@ def _absence_asked(text: str, fact: PatientFact) -> bool:
 def _category(parts: list[Requirement], text: str) -> str:
     if _CONSENT.search(text) and all(p.type == "condition" for p in parts):
         return "consent"
+    if parts and all(_is_language(p) for p in parts):
+        return "language"
     if (
         _CONTRACEPTION.search(text)
         or _WOCBP.search(text)
@@ -1379,6 +1454,14 @@ def _meaning_text(text: str) -> str:
     return text[:_MAX_MEANING_CHARS]
 
 
+# An item that states there is no criterion ("Exclusion Criteria: None", "N/A", a lone dash).
+_NO_CRITERION = re.compile(
+    r"[\W_]*(?:(?:none|nil|n/?a|not\s+applicable|no(?:ne)?\s+(?:other\s+)?(?:criteria|exclusions?|"
+    r"exclusion\s+criteria))\b[\W_]*)?",
+    re.I,
+)
+
+
 def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = None) -> Protocol:
     """Parse protocol text into a schema-valid model; never raises on odd text (warnings instead)."""
     warnings: list[str] = []
@@ -1393,6 +1476,13 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
         sections = []
     if "<" in text and _HTML_TAG.search(text):
         warnings.append("HTML tags in the text were read as line breaks and blanks")
+    dropped = 0
+    for sec in sections:
+        kept = [i for i in sec.items if not _NO_CRITERION.fullmatch(view[i.start : i.end])]
+        dropped += len(sec.items) - len(kept)
+        sec.items = kept
+    if dropped:
+        warnings.append(f"{dropped} item(s) stating no criterion ('None', 'N/A', '-') left out")
     items = [item for sec in sections for item in sec.items]
     meaning_texts = [_meaning_text(view[i.start : i.end]) for i in items]
     docs_facts, docs_entities = _batch_facts(meaning_texts, warnings)
@@ -2099,7 +2189,50 @@ def _measurement_parts(
                 continue
         parts.append(_Part(start, end, _threshold_nodes(t, analytes, sex)))
         previous = (end, analytes)
-    return _join_same_analyte(text, parts)
+    spans = [*taken, *((p.start, p.end) for p in parts)]
+    parts += [
+        p for p in _graded_scale_parts(text) if not any(s < p.end and p.start < e for s, e in spans)
+    ]
+    return _join_same_analyte(text, sorted(parts, key=lambda p: p.start))
+
+
+# A grade on a named scale the lexicon does not know: "Fitzpatrick skin types III-IV", "Gross
+# Motor Function Classification System level 4 or 5", "Kellgren-Lawrence grade 2 or higher".
+# A grade followed by more words qualifies what follows ("type 2 diabetes", "stage IV cancer"):
+# that is a condition, not a value.
+_GRADED_SCALE = re.compile(
+    r"\b(?P<kw>types?|stages?|grades?|class(?:es)?|levels?|scores?|categor(?:y|ies))\s*(?:of|:|=)?\s*"
+    rf"{_SCALE_VALUE}(?:\s*(?:-|–|~|to|or|and|/)\s*{_SCALE_VALUE})?\b"
+    r"(?P<post>\s*(?:or|and)\s+(?:(?P<down>less|lower|below|under|better)|"
+    r"more|greater|higher|above|over|worse)\b)?"
+    r"(?=\s*(?:$|[,;.:)]|\b(?:or|and)\b\s*(?:$|[,;.]|[A-Z])|\b(?:on|in|at|as|by|according|per)\b))",
+    re.I,
+)
+
+
+def _graded_scale_parts(text: str) -> list[_Part]:
+    """Grades on named scales that the lexicon does not know, kept by the scale's words."""
+    parts: list[_Part] = []
+    for m in _GRADED_SCALE.finditer(text):
+        before = _analyte_before(text, m.start(), 0)
+        if before is None:
+            continue
+        ref = _analyte_ref(f"{before[1]} {m['kw']}")
+        low = _scale_number(m[2])
+        requirement: Requirement
+        if m[3] is not None:
+            low, high = sorted((low, _scale_number(m[3])))
+            upper = Measurement(analytes=[ref], comparator="<=", value=high)
+            requirement = (
+                upper
+                if low <= 0
+                else AllOf(items=[Measurement(analytes=[ref], comparator=">=", value=low), upper])
+            )
+        else:
+            comparator: Comparator = "==" if not m["post"] else "<=" if m["down"] else ">="
+            requirement = Measurement(analytes=[ref], comparator=comparator, value=low)
+        parts.append(_Part(before[0], m.end(), requirement))
+    return parts
 
 
 _DURATION_BEFORE = re.compile(

@@ -220,7 +220,6 @@ def test_women_of_childbearing_potential_is_applicability() -> None:
         # Another trial is the investigational-product concept (computable, see
         # test_parse_criteria_coordination.py); taking part in this one is not documented.
         ("Previously enrolled in this study", "study_participation"),
-        ("English speaker", "language"),
         ("Patient under guardianship or deprived of liberty", "legal_status"),
     ],
 )
@@ -368,3 +367,99 @@ def test_criteria_carry_typed_entities_with_source_offsets() -> None:
     for c in model.criteria:
         for e in c.entities:
             assert text[e.span.start : e.span.end] == e.text
+
+
+def _measurements(requirement: object) -> list[Measurement]:
+    if isinstance(requirement, Measurement):
+        return [requirement]
+    if isinstance(requirement, AllOf):
+        return [m for item in requirement.items for m in _measurements(item)]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("text", "bounds"),
+    [
+        ("ASA I-II", {">=": 1.0, "<=": 2.0}),
+        ("ASA class III or less", {"<=": 3.0}),
+        ("ECOG 2 or higher", {">=": 2.0}),
+    ],
+)
+def test_asa_grade_is_the_physical_status_not_aspirin(text: str, bounds: dict[str, float]) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    found = {m.comparator: m.value for m in _measurements(requirement)}
+    assert found == bounds, requirement
+    assert all(
+        a.code in ("asa_class", "ecog") for m in _measurements(requirement) for a in m.analytes
+    )
+
+
+def test_asa_with_a_dose_stays_aspirin() -> None:
+    requirement, _ = criterion_requirement("ASA 81 mg daily", "exclusion")
+    assert isinstance(requirement, Medication)
+    assert [d.code for d in requirement.drugs] == ["aspirin"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "bounds"),
+    [
+        ("Fitzpatrick skin types III-IV", "fitzpatrick skin types", {">=": 3.0, "<=": 4.0}),
+        (
+            "Gross Motor Function Classification System level 4 or 5",
+            "gross motor function classification system level",
+            {">=": 4.0, "<=": 5.0},
+        ),
+        ("Kellgren-Lawrence grade 2 or higher.", "kellgren-lawrence grade", {">=": 2.0}),
+    ],
+)
+def test_grade_on_a_named_scale_is_a_value(text: str, name: str, bounds: dict[str, float]) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    found = _measurements(requirement)
+    assert {m.comparator: m.value for m in found} == bounds, requirement
+    assert {a.code for m in found for a in m.analytes} == {name}
+
+
+@pytest.mark.parametrize(
+    "text", ["type 2 diabetes", "Kellgren-Lawrence grade 2 knee osteoarthritis"]
+)
+def test_grade_qualifying_a_condition_is_not_a_value(text: str) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    assert isinstance(requirement, Condition), requirement
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("Minors", 18.0), ("Children.", 18.0), ("Infants", 1.0)]
+)
+def test_minors_named_alone_are_an_age_bound(text: str, value: float) -> None:
+    for kind in ("inclusion", "exclusion"):
+        requirement, _ = criterion_requirement(text, kind)
+        assert requirement == Demographic(attribute="age", comparator="<", value=value)
+    requirement, _ = criterion_requirement("children with asthma", "inclusion")
+    assert not isinstance(requirement, Demographic)
+
+
+def test_items_stating_no_criterion_are_left_out() -> None:
+    model = parse_protocol(
+        "Inclusion Criteria:\n- Adults\n- -\nExclusion Criteria:\n- None.\n- N/A\n"
+    )
+    assert [c.text for c in model.criteria] == ["Adults"]
+    assert any("left out" in w for w in model.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "absent"),
+    [
+        ("Speaks fluent English", "language_english", False),
+        ("Able to read and understand German", "language_german", False),
+        ("Non-English speaking", "language_english", True),
+        ("Patients that do not speak or understand Danish", "language_danish", True),
+        ("inadequate knowledge of the French language", "language_french", True),
+    ],
+)
+def test_language_criteria_are_coded(text: str, code: str, absent: bool) -> None:
+    requirement, category = criterion_requirement(text, "exclusion")
+    assert category == "language"
+    assert isinstance(requirement, Not) is absent, requirement
+    node = requirement.item if isinstance(requirement, Not) else requirement
+    assert isinstance(node, Condition)
+    assert [(c.system, c.code) for c in node.concepts] == [("ELIG", code)]
