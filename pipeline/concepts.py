@@ -131,11 +131,19 @@ def _add_extended(records: dict[str, ConceptRecord], terms: dict[str, str]) -> N
         for name in c.terms:
             terms.setdefault(name.lower(), key)
     vocab = load_vocab_drugs()
+    parents = load_drugs().class_parents
+    stems = drug_stems()
     for d in vocab.drugs:
         key = f"DRUG:{d.name}"
         if key in records:
             continue  # a curated drug owns its name and classes
-        records[key] = ConceptRecord(key, "DRUG", d.name, d.name, "drug", (vocab.drug_class,))
+        stem_class = stem_class_of(d.name, stems)
+        classes = (
+            (*_class_closure([stem_class], parents), vocab.drug_class)
+            if stem_class is not None
+            else (vocab.drug_class,)
+        )
+        records[key] = ConceptRecord(key, "DRUG", d.name, d.name, "drug", classes)
         for name in [d.name, *d.terms]:
             terms.setdefault(name.lower(), key)
 
@@ -167,6 +175,49 @@ def language_concepts() -> list[tuple[str, str, list[str]]]:
         phrases = [p.replace("{L}", language) for p in data.patterns]
         out.append((code, f"speaks {language}", phrases))
     return out
+
+
+class DrugStem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stem: str = Field(min_length=3)
+    drug_class: str
+    except_: list[str] = Field(default_factory=list, alias="except")
+
+
+class DrugStemFile(BaseModel):
+    """drug_stems.json: USAN/INN name stems and the class their drugs belong to."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str
+    licence: str
+    version: str
+    stems: list[DrugStem]
+
+
+@lru_cache(maxsize=1)
+def drug_stems() -> tuple[DrugStem, ...]:
+    """The stems, checked against the curated classes (a typo would silently class nothing)."""
+    raw = resources.files("pipeline.resources").joinpath("drug_stems.json").read_text("utf-8")
+    stems = DrugStemFile.model_validate(json.loads(raw)).stems
+    unknown = {s.drug_class for s in stems} - set(load_drugs().drug_classes)
+    if unknown:
+        raise ValueError(f"E-LEX-010 drug_stems.json: unknown drug classes {sorted(unknown)}")
+    return tuple(stems)
+
+
+def stem_class_of(name: str, stems: tuple[DrugStem, ...]) -> str | None:
+    """The class of a drug the extended vocabulary knows only by name, from its INN stem.
+
+    Why: the extended vocabulary has thousands of drugs without a class, so "no statins" could
+    not see "pitavastatin" in a note. The first listed stem that ends the name wins (the list
+    puts "-citinib" before "-tinib"); a combination ("dorzolamide and timolol") ends in the
+    stem of its last part.
+    """
+    lower = name.lower()
+    for s in stems:
+        if lower.endswith(s.stem) and lower not in s.except_:
+            return s.drug_class
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -896,3 +896,16 @@ def test_context_rules_file_is_valid_and_rejects_unknown_keys() -> None:
     raw["context_rules"][0]["colour"] = "red"
     with pytest.raises(pydantic.ValidationError):
         ContextRuleFile.model_validate(raw)
+
+
+def test_inn_stems_class_extended_drugs_and_spare_look_alikes() -> None:
+    from pipeline.concepts import concept_index, drug_stems, stem_class_of
+
+    stems = drug_stems()
+    assert stem_class_of("pitavastatin", stems) == "statin"
+    assert stem_class_of("nystatin", stems) is None  # an antifungal, not a statin
+    assert stem_class_of("stanozolol", stems) is None  # an anabolic steroid, not a beta blocker
+    assert stem_class_of("peficitinib", stems) == "jak_inhibitor"  # before the "-tinib" rule
+    index = concept_index()
+    assert "lipid_lowering" in index.records["DRUG:pitavastatin"].drug_classes
+    assert "psychotropic" in index.records["DRUG:bromazepam"].drug_classes
