@@ -50,6 +50,22 @@ Further conventions:
   concept whose sentences hold under a fifth of the terms, unless they list alternatives.
 - **Washouts** ("minimum of two weeks since any major surgery", "must discontinue NSAIDs")
   hold vacuously when the exposure is absent; when it is present, its timing decides.
+- **Childbearing potential** stays open below 60 (NCCN definition of menopause: age >= 60, or
+  stated menopause or sterilising surgery), so a pregnancy exclusion for a 58-year-old woman
+  whose summary is silent is ``unknown``.
+- **Acute care**: a patient brought to emergency or hospital care has an acute illness ("acute
+  disease at enrolment" is met) and is not a healthy subject ("in good health" is not met).
+- **Anatomy by sex**: a woman has a cervix, a uterus and ovaries unless their removal is stated.
+- **Open judgements**: an absence is not affirmed when the concept is documented and only its
+  qualifiers are not ("absence of other causes of stroke" in a stroke patient); candidacy or
+  suitability for a treatment is a clinician's judgement; the site of care ("seen at X Medical
+  Center") is not part of a clinical summary; an inferred diagnosis does not state a severity.
+- **Scopes**: a negation ends at a semicolon; an age bound inside the criterion's age range
+  names a sub-group; a met vital-sign bound joined by "and" to a part that is no vital sign
+  does not decide its alternative; an empty exclusion excludes no one.
+- **Vital-sign words**: "fever" names the sign; it does not meet a bound on the temperature
+  ("fever > 38.5 C") that the summary does not state. The Glasgow coma scale is read as a
+  stated score ("GCS was 6/15"), and "GCS = 3" is an exact bound.
 - **Exclusions unknown vs not_met**: silence stays ``not_met`` (closed world) except for
   measurements and a bare prognosis ("moribund", "not expected to survive 24 hours"), a bedside
   judgement a summary does not state. On the TrialGPT dev set no other criterion feature
@@ -655,6 +671,7 @@ def age_requirement(text: str) -> tuple[Requirement | None, str]:
     items: list[Requirement] = []
     taken: list[tuple[int, int]] = []
     ranges = 0
+    span: tuple[float, float] | None = None  # the criterion's age range, once read
     for pattern, op in _AGE_PATTERNS:
         for m in pattern.finditer(text):
             if any(s < m.end() and m.start() < e for s, e in taken) or not _is_age_number(text, m):
@@ -667,12 +684,15 @@ def age_requirement(text: str) -> tuple[Requirement | None, str]:
                 if lo >= hi or hi > 120 or ranges:
                     continue  # a second range is a sub-group of the first, not a further bound
                 ranges += 1
+                span = (lo, hi)
                 # "18-65 years" admits a 65-year-old until the 66th birthday.
                 items.append(Demographic(attribute="age", comparator=">=", value=lo))
                 items.append(Demographic(attribute="age", comparator="<", value=hi + scale))
             else:
                 value = float(m[1]) * scale
-                if value > 120:
+                if value > 120 or (span is not None and span[0] <= value <= span[1]):
+                    # A bound inside the criterion's range ("2-18 months, studied by age
+                    # group ... < 6 months") names a sub-group, not a further requirement.
                     continue
                 if op == "<=":
                     items.append(Demographic(attribute="age", comparator="<", value=value + scale))
@@ -751,7 +771,15 @@ def sex_requirement(crit: str) -> str | None:
     return None
 
 
-CHILDBEARING_MAX_AGE = 50
+# NCCN definition of menopause (Breast Cancer guidelines): age >= 60, or a bilateral
+# oophorectomy, or 12 months of amenorrhoea. Below 60 a woman's childbearing potential is open
+# unless the summary states menopause or a sterilising surgery.
+CHILDBEARING_MAX_AGE = 60
+_NON_CHILDBEARING = re.compile(
+    r"\b(?:post-?menopaus\w*|(?:after|since|through)\s+(?:the\s+|her\s+)?menopause|"
+    r"hysterectom\w*|bilateral\s+(?:salpingo-?)?oophorectom\w*|tubal\s+ligation)\b",
+    re.I,
+)
 _PREGNANT_STATE = re.compile(
     r"\b(?:pregnan\w*|gestation\w*|cesarean|caesarean|post-?partum|trimester|parturient\w*|"
     r"labou?r\s+and\s+delivery)\b",
@@ -779,6 +807,81 @@ _EVENT_ANCHOR = re.compile(
     r"pregnan\w*|first\s+(?:episode|presentation))\b",
     re.I,
 )
+
+
+_SITE = re.compile(
+    r"\b(?:seen|treated|admitted|hospitali[sz]ed|enrolled|recruited|registered|presenting|"
+    r"attending|followed)\s+(?:at|to|in|by)\s+(?:the\s+|(?:either|one|any)\s+of\s+the\s+)?"
+    r"(?P<site>(?-i:(?:[A-Z][\w'.&-]*\s+){1,6}?)(?:Medical\s+Cent(?:er|re)|Hospitals?|Clinics?|"
+    r"University|Health\s+(?:System|Cent(?:er|re))|Cent(?:er|re))|"
+    r"study\s+(?:hospitals?|sites?|cent(?:er|re)s?|clinics?))\b",
+    re.I,
+)  # an inclusion that names the institution or study site where the patient is seen
+
+_ACUTE_CRIT = re.compile(
+    r"\bacute\s+(?:medical\s+)?(?:diseases?|illness(?:es)?|conditions?)\b|\bacutely\s+ill\b",
+    re.I,
+)
+_HEALTHY_CRIT = re.compile(r"\bhealthy\b|\bgood\s+(?:general\s+)?health\b", re.I)
+_OTHER_THAN = re.compile(
+    r"\b(?:other|except|unrelated|not\s+related|apart\s+from|besides)\b", re.I
+)  # "acute illness other than ...": the patient's own presenting illness may be exempt
+_ACUTE_CARE = re.compile(
+    r"\b(?:emergency\s+(?:room|department|unit)|(?-i:ER|ED)|hospitali[sz]ed|admitted\s+to|"
+    r"intensive\s+care|(?-i:ICU))\b",
+    re.I,
+)
+
+
+def _health_judgement(crit: str, kind: str, profile: PatientProfile) -> Judgement | None:
+    """A patient brought to emergency or hospital care for a presenting problem has an acute
+    illness and is not a healthy subject: "acute disease at the time of enrolment" (exclusion)
+    is met and "in good health" (inclusion) is not met. None when the criterion is neither,
+    exempts some illness ("other than ..."), or the summary shows no acute care."""
+    acute_crit = _ACUTE_CRIT.search(crit) if kind == "exclusion" else None
+    healthy_crit = _HEALTHY_CRIT.search(crit) if kind == "inclusion" else None
+    if not (acute_crit or healthy_crit) or _OTHER_THAN.search(crit) or _NEGATIVE.match(crit):
+        return None
+    care = next(
+        (
+            m
+            for m in _ACUTE_CARE.finditer(profile.text)
+            if not _negated_before(profile.text, profile.sentences, m.start())
+        ),
+        None,
+    )
+    if care is None:
+        return None
+    s, e = _sentence_of(profile.sentences, care.start())
+    evidence = (Span(s, e, profile.text[s:e]),)
+    if acute_crit:
+        return Judgement(
+            "met", "presenting to emergency or hospital care: an acute illness", evidence
+        )
+    return Judgement(
+        "not_met", "presenting to emergency or hospital care: not a healthy subject", evidence
+    )
+
+
+_FEMALE_ORGAN = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:(?:patients?|subjects?|women|participants?)\s+(?:who\s+)?)?"
+    r"(?:must\s+)?(?:have|has|having|with)\s+(?:an?\s+|the\s+|their\s+|her\s+)?(?:intact\s+)?"
+    r"(?P<organ>cervix|uterus|ovaries)\s*\.?\s*$",
+    re.I,
+)  # an inclusion that only asks for a female organ ("have a cervix")
+_ORGAN_REMOVAL = {
+    "cerv": re.compile(r"\b(?:total\s+|radical\s+)?hysterectom\w*|\btrachelectom\w*", re.I),
+    "uter": re.compile(r"\bhysterectom\w*", re.I),
+    "ovar": re.compile(r"\b(?:bilateral\s+)?(?:salpingo-?)?oophorectom\w*", re.I),
+}
+
+
+def _non_childbearing_stated(profile: PatientProfile) -> bool:
+    """Whether the summary states menopause or a sterilising surgery (not negated)."""
+    return any(
+        not _negated_before(profile.text, profile.sentences, m.start())
+        for m in _NON_CHILDBEARING.finditer(profile.text)
+    )
 
 
 def _pregnancy_stated(text: str) -> bool:
@@ -1108,7 +1211,7 @@ def _leaves(node: Requirement | None) -> list[Requirement]:
 
 _THRESHOLD = re.compile(
     r"[^\d<>≤≥;,.]{0,30}?"
-    r"(?P<op>≥|>=|=>|≤|<=|=<|>|<|at\s+least|at\s+most|no\s+more\s+than|no\s+less\s+than|"
+    r"(?P<op>≥|>=|=>|≤|<=|=<|>|<|=|at\s+least|at\s+most|no\s+more\s+than|no\s+less\s+than|"
     r"(?:greater|more|higher|less|lower)\s+than\s+or\s+equal\s+to|"
     r"(?:more|greater|higher|less|lower)\s+than|above|over|below|under|exceeding)?\s*"
     r"(?P<num>\d{1,3}(?:\.\d+)?)(?P<tail>\s*(?:°\s*C|℃|C\b|/\s*min\w*|mm\s*Hg|kg/m2|bpm|"
@@ -1124,7 +1227,7 @@ _OPS: dict[str, str] = {
     "lower than or equal to": "<=",
     ">": ">", "more than": ">", "greater than": ">", "higher than": ">", "above": ">",
     "over": ">", "exceeding": ">", "<": "<", "less than": "<", "lower than": "<",
-    "below": "<", "under": "<",
+    "below": "<", "under": "<", "=": "==",
 }  # fmt: skip
 _TARGET = re.compile(r"\b(?:maintain\w*|keep|target\w*|goal)\b", re.I)
 
@@ -1165,6 +1268,11 @@ def _vital_label(comparator: str, bound: float, v: VitalValue) -> Label:
         "<": lambda a, b: a < b,
         "<=": lambda a, b: a <= b,
     }
+    if comparator == "==":
+        # "GCS = 3": only a stated value decides an exact score.
+        if v.comparator != "==":
+            return "unknown"
+        return "met" if v.value == bound else "not_met"
     if v.comparator == "==":
         return "met" if ops[comparator](v.value, bound) else "not_met"
     patient_high = v.comparator in (">", ">=")
@@ -1173,6 +1281,30 @@ def _vital_label(comparator: str, bound: float, v: VitalValue) -> Label:
         # "HR > 100" satisfies "HR >= 90"; it says nothing about "HR >= 120".
         return "met" if (v.value >= bound if wants_high else v.value <= bound) else "unknown"
     return "not_met" if (v.value <= bound if wants_high else v.value >= bound) else "unknown"
+
+
+def _joined_to_other_parts(crit: str) -> bool:
+    """Whether a vital-sign bound of the criterion is joined by "and" to a part that is not a
+    vital sign, within one alternative (the text between "or"s and semicolons). A list of
+    alternatives ("one or more of ..., obesity (BMI > 25), and ECG abnormality") is not."""
+    if _ALTERNATIVES.search(crit):
+        return False
+    for segment in re.split(r"\bor\b|;", crit, flags=re.I):
+        parts = re.split(r"\band\b", segment, flags=re.I)
+        if len(parts) > 1 and vital_thresholds(segment):
+            if any(not vital_thresholds(p) for p in parts if content_terms(p)):
+                return True
+    return False
+
+
+def _bound_vital_named_only(crit: str, profile: PatientProfile, spans: Sequence[Span]) -> bool:
+    """Whether every evidence span only names a vital sign ("fever") whose value the criterion
+    bounds ("fever > 38.5 C") and the summary does not state."""
+    vitals = patient_vitals(profile.text)
+    unstated = [rule for rule, _, _ in vital_thresholds(crit) if rule.name not in vitals]
+    return bool(unstated) and all(
+        any(re.fullmatch(rule.criterion, s.text.strip(), re.I) for rule in unstated) for s in spans
+    )
 
 
 def vital_judgement(
@@ -1209,6 +1341,10 @@ def vital_judgement(
         return Judgement(
             "not_met", "no abnormal vital sign reported in a complete summary", presumed=True
         )
+    if "met" in labels and _joined_to_other_parts(crit):
+        # "either a GCS <= 8 and an abnormal CT scan, or ...": the met bound is one part of
+        # an alternative whose other part is no vital sign; the vital sign does not decide it.
+        return None
     if "met" in labels and (alternatives or all(x == "met" for x in labels)):
         return Judgement("met", "; ".join(reasons), tuple(evidence))
     if labels and all(x == "not_met" for x in labels) and not alternatives:
@@ -1234,6 +1370,18 @@ def _partly_verified(crit: str, profile: PatientProfile, spans: Sequence[Span]) 
     if len(content_terms(crit)) < LONG_CRITERION_TERMS or _ALTERNATIVES.search(crit):
         return False
     return evidence_coverage(crit, profile, spans) < LONG_CRITERION_COVERAGE
+
+
+_CLINICAL_JUDGEMENT = re.compile(
+    r"\b(?:considered|deemed|judged|candidates?|suitable|eligible|appropriate)\s+(?:for|to)\b|"
+    r"\bcandidates?\b",
+    re.I,
+)  # candidacy or suitability for a treatment: a clinician's judgement, not a condition
+
+_SEVERITY = re.compile(
+    r"\b(?:mild(?:ly)?|moderate(?:ly)?|severe(?:ly)?|advanced|end[- ]stage|grade|stage|class)\b",
+    re.I,
+)  # a severity or grade: an inference from a finding names the disease, not how severe it is
 
 
 def _only_tests(spans: Sequence[Span], profile: PatientProfile) -> bool:
@@ -1329,6 +1477,9 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
     profile = patient_profile(patient_text)
     crit = (criterion_text or "").strip()
     if not crit:
+        if kind == "exclusion":
+            # An exclusion without text names no excluding condition: it excludes no one.
+            return Judgement("not_met", "empty exclusion criterion: excludes no one")
         return Judgement("unknown", "empty criterion")
 
     why_not = applicability(crit, profile)
@@ -1393,13 +1544,46 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
         if kind == "inclusion" and not _NEGATIVE.match(crit) and _PREGNANT_STATE.search(crit):
             # An inclusion that requires a pregnancy: a summary would say the patient is pregnant.
             return Judgement("not_met", "no pregnancy stated in the summary")
-        if profile.age is None or 12 <= profile.age < CHILDBEARING_MAX_AGE:
+        if (
+            profile.age is None or 12 <= profile.age < CHILDBEARING_MAX_AGE
+        ) and not _non_childbearing_stated(profile):
             open_: Label = "met" if kind == "inclusion" and _NEGATIVE.match(crit) else "unknown"
             return Judgement(open_, "pregnancy status not stated for a woman of childbearing age")
         return Judgement(
             "met" if kind == "inclusion" and _NEGATIVE.match(crit) else "not_met",
-            f"age {profile.age:.0f}: beyond childbearing age",
+            f"age {profile.age:.0f}: beyond childbearing age"
+            if profile.age is not None and profile.age >= CHILDBEARING_MAX_AGE
+            else "menopause or sterilisation stated",
         )
+
+    site = _SITE.search(crit) if kind == "inclusion" else None
+    if site and site["site"].lower() not in patient_text.lower():
+        # "Seen at UCSF Medical Center for stroke": where the patient is seen is not part of a
+        # clinical summary; the trial team checks it.
+        return Judgement(
+            "unknown", f"requires care at '{site['site']}', which the summary does not name"
+        )
+
+    health = _health_judgement(crit, kind, profile)
+    if health is not None:
+        return health
+
+    organ = _FEMALE_ORGAN.match(crit) if kind == "inclusion" and profile.sex == "F" else None
+    if organ:
+        # Women have a cervix, a uterus and ovaries unless a summary says they were removed.
+        removals = _ORGAN_REMOVAL[organ["organ"].lower()[:4]].finditer(patient_text)
+        removal = next(
+            (
+                m
+                for m in removals
+                if not _negated_before(patient_text, profile.sentences, m.start())
+            ),
+            None,
+        )
+        if removal:
+            span = Span(removal.start(), removal.end(), removal.group(0))
+            return Judgement("not_met", f"{organ['organ']} removed", (span,))
+        return Judgement("met", f"female patient: has a {organ['organ']}", demo_ev, presumed=True)
 
     condition = conditional_clause(crit)
     if condition is not None:
@@ -1416,9 +1600,31 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
         return vital
 
     negation = _NEGATIVE.match(crit)
+    if negation and kind == "inclusion":
+        head, sep, tail = crit.partition(";")
+        if sep and content_terms(tail):
+            # A negation's scope ends at a semicolon: "no evidence of X; and requirement for
+            # Y" asks for X's absence and for Y, each judged on its own.
+            parts = (judge(patient_text, head, kind), judge(patient_text, tail, kind))
+            labels = {p.label for p in parts}
+            both: Label = (
+                "not_met" if "not_met" in labels else "met" if labels == {"met"} else "unknown"
+            )
+            reason = "; ".join(p.reason for p in parts)
+            return Judgement(both, reason, parts[0].evidence + parts[1].evidence)
     if negation:
         positive_text = crit[negation.end() :]
         inner = judge(patient_text, positive_text, "exclusion")
+        if kind == "inclusion" and inner.presumed and _CLINICAL_JUDGEMENT.search(positive_text):
+            # "Patients not considered candidates for revascularization": candidacy is a
+            # clinician's judgement, which a summary's silence does not settle either way.
+            return Judgement("unknown", f"absence of a clinician's judgement; {inner.reason}")
+        if kind == "inclusion" and inner.label == "not_met" and inner.presumed and inner.evidence:
+            # "Absence of other causes of stroke" for a patient whose stroke is documented: the
+            # concept is there and only its qualifiers are undocumented, so its absence is open.
+            return Judgement(
+                "unknown", f"absence required; {inner.reason}", inner.evidence, presumed=True
+            )
         if kind == "inclusion" and inner.label in ("met", "not_met"):
             flipped: Label = "not_met" if inner.label == "met" else "met"
             return Judgement(flipped, f"absence required; {inner.reason}", inner.evidence)
@@ -1459,7 +1665,9 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 if IMPLIED in f.term_modifiers
                 for t in content_terms(f.preferred_name)
             }
-            if len(content_terms(crit) - named - inferred) > INFERRED_MAX_TERMS:
+            if len(content_terms(crit) - named - inferred) > INFERRED_MAX_TERMS or (
+                _SEVERITY.search(crit)
+            ):
                 return Judgement(
                     "unknown", f"{v.reason} (inferred); the criterion asks more", spans
                 )
@@ -1484,6 +1692,17 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 f"{v.reason}, but most of this long criterion is not documented "
                 f"({evidence_coverage(crit, profile, spans):.0%} of its terms)",
                 spans,
+            )
+        if (
+            v.label == "met"
+            and kind == "inclusion"
+            and spans
+            and _bound_vital_named_only(crit, profile, spans)
+        ):
+            # "fever (> 38.5 C)" met by the word "fever": the word names the sign, the
+            # criterion bounds its value, which the summary does not state.
+            return Judgement(
+                "unknown", f"{v.reason}, but not the value the criterion bounds", spans
             )
         if v.label == "met" and spans and _DURATION.search(crit):
             decided = duration_label(crit, profile, spans)

@@ -507,3 +507,94 @@ def test_a_duration_in_years_is_not_an_age_bound() -> None:
     assert age_requirement("A minimum of 2 years of education")[0] is None
     assert age_requirement("At least 1 year since the diagnosis of multiple sclerosis")[0] is None
     assert age_requirement("At least 18 years of age")[0] is not None
+
+
+# -- issue #6: conventions physicians apply to the TrialGPT pairs ----------------------------------
+
+
+def test_childbearing_potential_stays_open_below_sixty_unless_menopause_is_stated() -> None:
+    # NCCN: menopause is age >= 60, or stated (amenorrhoea, bilateral oophorectomy).
+    assert judge(WOMAN, "Pregnant and nursing women", "exclusion").label == "unknown"
+    stated = WOMAN.replace("She is known", "She is postmenopausal. She is known")
+    assert judge(stated, "Pregnant and nursing women", "exclusion").label == "not_met"
+    denied = WOMAN.replace("58-year-old", "62-year-old")
+    assert judge(denied, "Pregnant and nursing women", "exclusion").label == "not_met"
+
+
+def test_a_bound_inside_the_age_range_names_a_sub_group() -> None:
+    infant = "0. A 6-month-old male infant has a low urine output."
+    crit = "Infants aged 2-18 months, studied by age group 12-18 months, 6-12 months, < 6 months"
+    assert judge(infant, crit, "inclusion").label != "not_met"
+    assert judge(
+        infant, "Infants aged 8-18 months, studied by age group < 12 months", "inclusion"
+    ).label == ("not_met")
+
+
+def test_an_empty_exclusion_excludes_no_one() -> None:
+    assert judge(WOMAN, "", "exclusion").label == "not_met"
+    assert judge(WOMAN, "", "inclusion").label == "unknown"
+
+
+def test_an_absence_is_open_when_the_concept_is_documented_without_its_qualifiers() -> None:
+    text = "0. A 72-year-old woman was hospitalized for a cryptogenic stroke two weeks ago."
+    assert judge(text, "Absence of other potential causes of stroke", "inclusion").label == (
+        "unknown"
+    )
+    assert judge(MAN, "No history of myocardial infarction", "inclusion").label == "met"
+
+
+def test_an_inference_does_not_answer_a_severity() -> None:
+    text = "0. A 72-year-old man complains of increasing calf pain when walking uphill."
+    assert judge(text, "Claudication", "inclusion").label == "met"
+    assert judge(text, "Known moderate claudication", "inclusion").label == "unknown"
+
+
+def test_a_woman_has_a_cervix_unless_it_was_removed() -> None:
+    assert judge(YOUNG_WOMAN, "have a cervix", "inclusion").label == "met"
+    removed = YOUNG_WOMAN + "\n2. She had a total hysterectomy in 2010."
+    assert judge(removed, "have a cervix", "inclusion").label == "not_met"
+    assert judge(MAN, "have a cervix", "inclusion").label != "met"
+
+
+def test_emergency_or_hospital_care_is_an_acute_illness() -> None:
+    er = "0. A 28-year-old woman is brought to the ER with fever.\n1. She was hospitalized."
+    assert judge(er, "Acute disease at the time of enrolment", "exclusion").label == "met"
+    assert judge(er, "Subject in good health", "inclusion").label == "not_met"
+    office = "0. A 43-year-old woman visits her dermatologist for lesions on her neck."
+    assert judge(office, "Acute disease at the time of enrolment", "exclusion").label == "not_met"
+    other = "Acute illness other than the presenting condition"
+    assert judge(er, other, "exclusion").label != "met"
+
+
+def test_glasgow_coma_scale_is_read_as_a_stated_score() -> None:
+    text = "0. An 8-year-old boy fell from his bike.\n1. The Glasgow Coma Scale (GCS) was 6/15."
+    assert judge(text, "have fixed dilated pupils and GCS = 3", "exclusion").label == "not_met"
+    assert judge(text, "GCS 8 or less", "inclusion").label == "met"
+    # A met bound joined by "and" to a part that is not a vital sign does not decide it.
+    both = "either a GCS ≤ 8 and an abnormal CT scan or a motor score ≤ 3 and normal CT scan"
+    assert judge(text, both, "inclusion").label != "met"
+
+
+def test_a_negation_ends_at_a_semicolon() -> None:
+    crit = "no clinical evidence of left atrial hypertension; and requirement for dialysis support"
+    assert judge(MAN, crit, "inclusion").label == "unknown"
+    assert judge(MAN, "no clinical evidence of left atrial hypertension", "inclusion").label == (
+        "met"
+    )
+
+
+def test_candidacy_for_a_treatment_is_a_clinical_judgement() -> None:
+    crit = "Patients not considered candidates for surgical revascularization"
+    assert judge(MAN, crit, "inclusion").label == "unknown"
+
+
+def test_a_named_site_of_care_is_not_in_a_summary() -> None:
+    assert judge(MAN, "Stroke", "inclusion").label == "met"
+    assert judge(MAN, "Seen at UCSF Medical Center for stroke", "inclusion").label == "unknown"
+
+
+def test_naming_a_vital_sign_does_not_meet_a_bound_on_its_value() -> None:
+    assert judge(YOUNG_WOMAN, "Fever", "inclusion").label == "met"
+    assert judge(YOUNG_WOMAN, "Sudden onset of fever (> 38.5 °C)", "inclusion").label == "unknown"
+    stated = YOUNG_WOMAN + "\n2. Her temperature is 39.2 C."
+    assert judge(stated, "Sudden onset of fever (> 38.5 °C)", "inclusion").label == "met"
