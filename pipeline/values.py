@@ -90,6 +90,11 @@ class LabValue(NamedTuple):
     flag: str | None = None  # abnormal flag as written: "H", "L", "HH", "LL"
 
 
+# The maxima of the usual clinical scores (Apgar 10, Glasgow 15, MMSE and MoCA 30): a value
+# "out of" one of them is a score, any other "a/b" stays a ratio or a date.
+_OUT_OF_MAX = re.compile(r"\s?/\s?(10|15|30)(?![\d/]|\.\d)")
+
+
 def to_number(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -123,6 +128,11 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
     unit = m[3]
     if unit is None and not unitless:
         return None
+    out_of = _OUT_OF_MAX.match(after, m.end(2)) if unit is None and not units else None
+    if out_of is not None and to_number(m[2]) <= int(out_of[1]):
+        # A score written out of the scale's maximum: "GCS 6/15", "MMSE 24/30", "Apgar 7/10".
+        stated = m[1] and _COMPARATOR_MAP.get(re.sub(r"\s+", " ", m[1].lower()), m[1])
+        return LabValue(to_number(m[2]), stated or None, None, end=out_of.end())
     if unit is None and after[m.end(2) : m.end(2) + 1] in {"/", "-"}:
         return None  # part of a ratio or range we do not understand ("3/28")
     stated = _ULN_RIGHT_AFTER.match(after, m.end(2))

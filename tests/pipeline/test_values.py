@@ -75,3 +75,18 @@ def test_words_as_comparators() -> None:
 def test_multiple_of_uln_is_not_a_value() -> None:
     v = read_quantity(" about 4.7x ULN", ["U/L"], True)
     assert v is not None and v.value is None and v.uln_multiple == 4.7
+
+
+@pytest.mark.parametrize(
+    ("after", "value"), [(" was 6/15.", 6.0), (" 24/30", 24.0), (" of 7/10 at 5 minutes", 7.0)]
+)
+def test_score_out_of_the_scale_maximum(after: str, value: float) -> None:
+    q = read_quantity(after, [], True)
+    assert q is not None and q.value == value
+
+
+@pytest.mark.parametrize(
+    ("after", "units"), [(" 3/28", []), (" 6/15.5", []), (" 12/15", ["g/dL"]), (" 16/15", [])]
+)
+def test_other_slashed_numbers_are_not_scores(after: str, units: list[str]) -> None:
+    assert read_quantity(after, units, True) is None
