@@ -7,7 +7,11 @@ entity types of the Leaf Clinical Trials (LCT) annotation scheme for eligibility
 Condition, Drug, Procedure, Observation, Allergy, Immunization, Modifier and Eq-Comparison.
 
 Uncoded condition mentions get an ICD-10-CM code from ``pipeline/linker.py`` when one title fits
-their phrase unambiguously (criteria side only).
+their phrase unambiguously, else a Human Phenotype Ontology (HPO) code when one HPO term does;
+uncoded observation mentions (symptoms: "neck pain") get an HPO code only. Multi-word HPO terms
+and HPO's abbreviations ("IUGR") are also looked up in the text itself, longest match first:
+they add a coded entity where no coded one overlaps, replacing the uncoded mentions they contain.
+Criteria side only: notes never carry HPO codes.
 
 The parser writes them on each criterion (``Criterion.entities``); ``elig eval lct`` scores the
 same function against the LCT expert annotations.
@@ -171,19 +175,64 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             out.append(Entity(etype, start, end, text[start:end]))
     for start, end in value_spans(text):
         out.append(Entity("Eq-Comparison", start, end, text[start:end]))
-    return [_linked(e, text) for e in _join_touching(out, text)]
+    return _with_phenotypes([_linked(e, text) for e in _join_touching(out, text)], text)
+
+
+# What each uncoded mention type may link to: conditions to ICD-10-CM, else HPO; observations
+# (symptoms, findings) to HPO only.
+_LINK_SYSTEMS = {"Condition": ("ICD10CM", "HPO"), "Observation": ("HPO",)}
 
 
 def _linked(entity: Entity, text: str) -> Entity:
-    """An uncoded condition mention with the ICD-10-CM code the linker finds for its phrase."""
+    """An uncoded condition or observation mention with the code the linker finds for its
+    phrase."""
     from pipeline.linker import link_mention
 
-    if entity.kb_id or entity.type != "Condition":
+    systems = _LINK_SYSTEMS.get(entity.type)
+    if entity.kb_id or systems is None:
         return entity
-    link = link_mention(text, entity.start, entity.end)
+    link = link_mention(text, entity.start, entity.end, systems)
     if link is None:
         return entity
     return Entity(entity.type, entity.start, entity.end, entity.text, link.key, link.name)
+
+
+# Uncoded mentions an HPO term containing them replaces; others it contains (a Modifier such as
+# "progressive", a Procedure) stay next to it.
+_PHENOTYPE_REPLACES = frozenset({"Condition", "Observation", "Allergy"})
+
+
+def _with_phenotypes(entities: list[Entity], text: str) -> list[Entity]:
+    """Entities plus the HPO terms named in the text (:func:`pipeline.linker.hpo_matches`).
+
+    A term is skipped where it overlaps a coded entity (curated and ICD-10-CM codes always win)
+    or an uncoded entity it does not contain; the uncoded condition-like mentions it contains
+    ("pain" in "neck pain") give way to it. Its type is read like a coded condition's (LCT types
+    symptoms as Observation).
+    """
+    from pipeline.linker import hpo_matches
+
+    out = list(entities)
+    added = False
+    for start, end, link in hpo_matches(text):
+        overlapping = [
+            e for e in out if e.type != "Eq-Comparison" and e.start < end and start < e.end
+        ]
+        if any(e.kb_id or e.start < start or e.end > end for e in overlapping):
+            continue
+        if any(e.type != "Eq-Comparison" and _modifies(text, end, e.start) for e in out):
+            continue  # "ST-segment elevation myocardial infarction": part of the next concept
+        etype = _lct_condition_type(text[start:end])
+        out = [e for e in out if e not in overlapping or e.type not in _PHENOTYPE_REPLACES]
+        out.append(Entity(etype, start, end, text[start:end], link.key, link.name))
+        added = True
+    return sorted(out, key=lambda e: (e.start, e.end, e.type)) if added else entities
+
+
+def _modifies(text: str, end: int, next_start: int) -> bool:
+    """Whether a term ending at ``end`` runs straight into the entity starting at
+    ``next_start`` (only spaces or a hyphen between them)."""
+    return next_start >= end and _GAP.fullmatch(text, end, next_start) is not None
 
 
 def _join_touching(entities: list[Entity], text: str) -> list[Entity]:

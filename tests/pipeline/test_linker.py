@@ -11,6 +11,7 @@ from pipeline.linker import (
     condition_links,
     link_mention,
     link_words,
+    link_words_hpo,
     linker_rules,
     phrase_words,
 )
@@ -144,3 +145,41 @@ def test_parsed_protocol_has_linked_entity_and_requirement() -> None:
     exc = next(c for c in model.criteria if c.kind == "exclusion")
     assert exc.computable and exc.requirement is not None
     assert any(e.concept is not None and e.concept.code == "N28.9" for e in exc.entities)
+
+
+# --- HPO where ICD-10-CM has no name (criteria side) ----------------------------------------
+_BOTH = ("ICD10CM", "HPO")
+
+
+def _key(text: str, mention: str, systems: tuple[str, ...] = _BOTH) -> str | None:
+    start = text.index(mention)
+    link = link_mention(text, start, start + len(mention), systems)
+    return link.key if link is not None else None
+
+
+def test_hpo_links_a_phrase_icd_10_cm_does_not_name() -> None:
+    text = "Severe spasticity of the legs"
+    assert _key(text, "spasticity", ("ICD10CM",)) is None  # the default: ICD-10-CM only
+    assert _key(text, "spasticity") == "HPO:HP:0001257"
+    # Same normalisation as ICD-10-CM: plural, severity word dropped, organ words.
+    assert _key("Known intrauterine growth restrictions", "restrictions") == "HPO:HP:0001511"
+    assert _key("Chronic neck pain", "pain") == "HPO:HP:0030833"
+
+
+def test_icd_10_cm_wins_over_hpo() -> None:
+    assert _key("Known renal disorders", "disorders") == "ICD10CM:N28.9"
+
+
+def test_hpo_declines_generic_and_everyday_words() -> None:
+    assert _key("Any other serious disease", "disease") is None
+    assert _key("Pain of any kind", "Pain", ("HPO",)) is None  # HPO's "Pain" is generic
+    assert _key("Any abnormality of the spleen", "abnormality", ("HPO",)) is None  # vague class
+    assert link_words_hpo(["irritable"]) is None and link_words_hpo([]) is None
+    assert _key("Neck pain scale above 5", "pain") is None  # modifies "scale"
+
+
+def test_requirements_stay_icd_10_cm_only() -> None:
+    """The parser's requirements read condition_links: notes never carry HPO codes."""
+    text = "Severe spasticity of the legs"
+    assert condition_links(text) == []
+    assert [e.kb_id for e in entities_of(text) if e.kb_id] == ["HPO:HP:0001257"]  # entity only

@@ -146,3 +146,186 @@ def test_alias_claimed_by_several_codes_goes_to_the_common_ancestor() -> None:
     assert resolve({"a": ["M2551", "M25511"]}) == {"a": "M25.51"}
     # Nonrheumatic vs rheumatic aortic insufficiency: no common code, the alias is dropped.
     assert resolve({"a": ["I351", "I061"]}) == {}
+
+
+# --- HPO part, on a made-up obo file ----------------------------------------------------------
+# HP:0000118 is the real "Phenotypic abnormality" root; every other id and word below is made up
+# or chosen to exercise one filter.
+TINY_OBO = """format-version: 1.2
+data-version: hp/releases/2099-01-01
+
+[Term]
+id: HP:0000001
+name: All
+
+[Term]
+id: HP:0000118
+name: Phenotypic abnormality
+is_a: HP:0000001 ! All
+
+[Term]
+id: HP:0000100
+name: Intrauterine growth retardation
+def: "Growth of the fetus is restricted; an odd pattern of IUGR." []
+synonym: "Intrauterine growth restriction" EXACT []
+synonym: "IUGR" EXACT abbreviation []
+synonym: "Fetal growth restriction" RELATED []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000101
+name: Oppositional defiance
+synonym: "ODD" EXACT abbreviation []
+synonym: "OD" EXACT abbreviation []
+synonym: "Irritable" EXACT layperson []
+synonym: "Defiance hyperirritabilitia" EXACT []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000102
+name: Abnormality of the spleen
+synonym: "Splenic anomalies" EXACT []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000103
+name: Pain
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000104
+name: Neck pain
+synonym: "Cervical tumor pain" EXACT []
+is_a: HP:0000103 ! Pain
+
+[Term]
+id: HP:0000105
+name: Obsolete growth failure
+synonym: "Growth stall" EXACT []
+is_a: HP:0000118 ! Phenotypic abnormality
+is_obsolete: true
+
+[Term]
+id: HP:0000106
+name: Hyperfoo syndrome
+synonym: "ZQX" EXACT abbreviation []
+synonym: "Foo spasticity" EXACT []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000107
+name: Foo spasticity
+synonym: "ZQX" EXACT abbreviation []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0000108
+name: Growth stall
+is_a: HP:0000105 ! Obsolete growth failure
+
+[Term]
+id: HP:0000200
+name: Age of onset
+is_a: HP:0000001 ! All
+
+[Term]
+id: HP:0000201
+name: Juvenile onset bruxoid
+synonym: "Juvenile bruxoid" EXACT []
+is_a: HP:0000200 ! Age of onset
+
+[Term]
+id: HP:0000109
+name: Renal tumor
+synonym: "Kidney tumor bleeding" EXACT []
+synonym: "MDX" EXACT abbreviation []
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Typedef]
+id: part_of
+name: part of
+"""
+
+
+def _tiny_hpo(taken: set[str] | None = None, abbreviations: set[str] | None = None) -> dict:
+    script = _script()
+    data = script.build_hpo(
+        TINY_OBO, taken or {"renal tumor", "tumor"}, abbreviations or {"MDX"}, "0.0"
+    )
+    return {e["id"]: e for e in data["terms"]} | {"_file": data}
+
+
+def test_obo_parser_reads_terms_synonyms_parents_and_release() -> None:
+    terms, release = _script().parse_obo(TINY_OBO)
+    assert release == "hp/releases/2099-01-01"
+    assert "part_of" not in terms  # a [Typedef] stanza is not a term
+    iugr = terms["HP:0000100"]
+    assert iugr["name"] == "Intrauterine growth retardation"
+    assert iugr["parents"] == ["HP:0000118"]
+    assert ("IUGR", "EXACT", "abbreviation") in iugr["synonyms"]
+    assert ("Fetal growth restriction", "RELATED", "") in iugr["synonyms"]
+    assert terms["HP:0000105"]["obsolete"] and not iugr["obsolete"]
+
+
+def test_hpo_keeps_phenotypic_abnormalities_only_and_not_obsolete_ones() -> None:
+    terms, _ = _script().parse_obo(TINY_OBO)
+    under = _script().hpo_descendants(terms, "HP:0000118")
+    assert {"HP:0000100", "HP:0000104"} <= under
+    assert "HP:0000201" not in under  # "Age of onset" branch
+    assert "HP:0000105" not in under and "HP:0000108" not in under  # obsolete, and below it
+
+
+def test_hpo_names_and_exact_synonyms_with_variants() -> None:
+    iugr = _tiny_hpo()["HP:0000100"]
+    assert "intrauterine growth retardation" in iugr["terms"]
+    assert "intrauterine growth restriction" in iugr["terms"]  # EXACT synonym
+    assert "fetal growth restriction" not in iugr["terms"]  # RELATED is not the same meaning
+    assert iugr["name"] == "Intrauterine growth retardation"
+
+
+def test_hpo_abbreviations_upper_case_three_letters_not_ordinary_words() -> None:
+    out = _tiny_hpo()
+    assert out["HP:0000100"]["abbreviations"] == ["IUGR"]  # upper-case in the definition only
+    # "ODD" is "odd" in a definition; "OD" has two letters.
+    assert out["HP:0000101"]["abbreviations"] == []
+    # "ZQX" names two terms: ambiguous, dropped for both.
+    assert out["HP:0000106"]["abbreviations"] == [] and out["HP:0000107"]["abbreviations"] == []
+    # "MDX" is a curated case-sensitive abbreviation already.
+    assert "HP:0000109" not in out or out["HP:0000109"]["abbreviations"] == []
+
+
+def test_hpo_generic_vague_and_ordinary_words_are_dropped() -> None:
+    out = _tiny_hpo()
+    assert "HP:0000103" not in out  # "Pain" alone is a generic word
+    assert "HP:0000102" not in out  # "Abnormality of ...": a grouping class, synonyms included
+    odd = out["HP:0000101"]["terms"]
+    assert "irritable" not in odd  # an everyday one-word synonym
+    assert "defiance hyperirritabilitia" in odd and "oppositional defiance" in odd
+
+
+def test_hpo_terms_owned_by_curated_or_icd_terms_are_dropped() -> None:
+    out = _tiny_hpo()
+    neck = out["HP:0000104"]["terms"]
+    assert "neck pain" in neck
+    assert "cervical tumor pain" not in neck  # contains the taken term "tumor"
+    assert "HP:0000109" not in out  # "renal tumor" is taken, "kidney tumor bleeding" contains it
+
+
+def test_hpo_phrase_of_two_terms_goes_to_the_term_it_names() -> None:
+    out = _tiny_hpo()
+    # "Foo spasticity" is HP:0000107's name and HP:0000106's synonym: the name wins.
+    assert "foo spasticity" in out["HP:0000107"]["terms"]
+    assert "foo spasticity" not in out["HP:0000106"]["terms"]
+
+
+def test_hpo_output_is_deterministic_and_states_source_and_licence() -> None:
+    a = _script().dump(_tiny_hpo()["_file"])
+    b = _script().dump(_tiny_hpo()["_file"])
+    assert a == b
+    data = _tiny_hpo()["_file"]
+    assert data["version"] == "2099-01-01"
+    assert "2099-01-01" in data["source"] and "2099-01-01" in data["licence"]
+    assert "attribution" in data["licence"]
+    ids = [e["id"] for e in data["terms"]]
+    assert ids == sorted(ids)
+    assert all(e["terms"] == sorted(e["terms"]) for e in data["terms"])
