@@ -909,3 +909,18 @@ def test_inn_stems_class_extended_drugs_and_spare_look_alikes() -> None:
     index = concept_index()
     assert "lipid_lowering" in index.records["DRUG:pitavastatin"].drug_classes
     assert "psychotropic" in index.records["DRUG:bromazepam"].drug_classes
+
+
+def test_status_codes_for_devices_surgeries_and_social_circumstances() -> None:
+    """ICD-10-CM Z codes name what criteria ask about a person's state ("prisoners", "hearing
+    aid users", "s/p splenectomy"); words shared with a disease name stay with the disease."""
+    from pipeline.facts import facts_from_doc
+    from pipeline.nlp import get_nlp
+
+    text = (
+        "He is s/p splenectomy and wears hearing aids. Lives alone; homeless since May. "
+        "Incarcerated inguinal hernia repaired."
+    )
+    codes = {f.code for f in facts_from_doc(get_nlp()(text), "p", "n", None)}
+    assert {"Z90.81", "Z97.4", "Z60.2", "Z59.00"} <= codes
+    assert "Z65.1" not in codes  # an incarcerated hernia is not imprisonment
