@@ -162,6 +162,27 @@ def relevance(patient: str, trial: Trial) -> float:
     return len(topic & content_terms(patient)) / len(topic)
 
 
+# Ties of the main score (same relevance, same criterion shares) are common: many trials have
+# no decided criterion at all. A small weight keeps the tie-breaker below any difference of
+# the main terms (their smallest step is 1/n_inc >= ~0.01 for the criteria counts we see).
+TIE_WEIGHT = 0.001
+
+
+def tie_breaker(patient: str, trial: Trial, counts: dict[str, int]) -> float:
+    """In [0, 2]: the share of the trial's criteria the notes decide (coverage), plus the share
+    of the trial's own words (title, diseases, criteria) the summary shares (concept overlap).
+
+    Why: among equally scored trials, one whose criteria the summary answers and whose text
+    speaks of what the patient has is the better candidate to review first.
+    """
+    n = sum(counts.values())
+    decided = counts["inc_met"] + counts["inc_not_met"] + counts["exc_met"] + counts["exc_not_met"]
+    coverage = decided / n if n else 0.0
+    words = content_terms(trial.document())
+    overlap = len(words & content_terms(patient)) / len(words) if words else 0.0
+    return coverage + overlap
+
+
 def score_trial(patient: str, trial: Trial) -> TrialScore:
     counts = dict.fromkeys(
         ("inc_met", "inc_not_met", "inc_unknown", "inc_na", "exc_met", "exc_not_met", "exc_other"),
@@ -185,6 +206,7 @@ def score_trial(patient: str, trial: Trial) -> TrialScore:
         + counts["inc_met"] / n_inc
         - counts["inc_not_met"] / n_inc
         - 0.5 * min(1, counts["exc_met"])
+        + TIE_WEIGHT * tie_breaker(patient, trial, counts)
     )
     return TrialScore(trial.trial_id, round(score, 6), rel, counts, judged)
 
@@ -211,7 +233,13 @@ def write_run(ranked: dict[str, list[TrialScore]], path: Path, tag: str = RUN_TA
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         for qid, scores in ranked.items():
+            # Evaluators order a run by score and break ties their own way (trec_eval: by
+            # document id), not by the rank column: scores are written strictly decreasing so
+            # every evaluator sees the order ranked here.
+            previous = float("inf")
             for i, s in enumerate(scores, 1):
-                fh.write(f"{qid} Q0 {s.trial_id} {i} {s.score:.6f} {tag}\n")
+                written = min(s.score, previous - 1e-6)
+                previous = written
+                fh.write(f"{qid} Q0 {s.trial_id} {i} {written:.6f} {tag}\n")
                 n += 1
     return n

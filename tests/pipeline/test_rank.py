@@ -8,7 +8,15 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.rank import Trial, patient_text_lines, read_qrels, score_trial, split_criteria
+from pipeline.rank import (
+    Trial,
+    TrialScore,
+    patient_text_lines,
+    read_qrels,
+    score_trial,
+    split_criteria,
+    write_run,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +61,24 @@ def test_off_topic_trial_ranks_below_on_topic_one() -> None:
         PATIENT, Trial("B", "Asthma in children", "", ("Age over 18 years",), (), ("Asthma",))
     )
     assert on.score > off.score
+
+
+def test_ties_go_to_the_trial_whose_criteria_the_summary_decides() -> None:
+    decided = score_trial(PATIENT, _trial("A", ("Chest pain",), ("Asthma",)))
+    undecided = score_trial(PATIENT, _trial("B", ("Chest pain",), ("Serum creatinine > 2 mg/dL",)))
+    main_terms = [round(s.score, 2) for s in (decided, undecided)]
+    assert main_terms[0] == main_terms[1]  # same main score: the tie-breaker decides
+    assert decided.score > undecided.score
+
+
+def test_run_scores_strictly_decrease_so_evaluators_keep_our_order(tmp_path: Path) -> None:
+    tied = [TrialScore(t, 2.0, 1.0, {}, []) for t in ("NCT2", "NCT1", "NCT3")]
+    path = tmp_path / "run.trec"
+    write_run({"q": tied}, path)
+    rows = [line.split() for line in path.read_text().splitlines()]
+    assert [r[2] for r in rows] == ["NCT2", "NCT1", "NCT3"]
+    scores = [float(r[4]) for r in rows]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 3
 
 
 def test_read_qrels_skips_header_and_reports_bad_rows(tmp_path: Path) -> None:
