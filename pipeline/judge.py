@@ -1110,7 +1110,11 @@ def without_age(node: Requirement | None) -> Requirement | None:
 
 
 def evidence_coverage(
-    crit: str, profile: PatientProfile, spans: Sequence[Span], names: Sequence[str] = ()
+    crit: str,
+    profile: PatientProfile,
+    spans: Sequence[Span],
+    names: Sequence[str] = (),
+    broadened: Sequence[str] = (),
 ) -> float:
     """Share of the criterion's key terms found in the sentences holding the evidence. When the
     evidence is an inference ("anti-dsDNA positive" -> lupus), the inferred concept is not
@@ -1128,7 +1132,37 @@ def evidence_coverage(
                 found |= content_terms(f.preferred_name)
         for name in names:
             found |= content_terms(name)
+    if broadened:
+        # A concept matched through its group or category ("malignancy" by "breast cancer")
+        # is documented whatever the note calls it: what is left to document are the
+        # criterion's qualifiers ("traumatic cause of"); time words are the window's to decide.
+        naming: set[str] = set(_TIME_TERMS)
+        for name in broadened:
+            naming |= _synonym_terms().get(name.lower(), frozenset())
+        qualifiers = terms - naming
+        if not qualifiers:
+            return 1.0
+        return len(qualifiers & found) / len(qualifiers)
     return len(terms & found) / len(terms)
+
+
+_TIME_TERMS = content_terms(
+    "recent recently within prior previous previously past history current currently ongoing "
+    "active before after since during last months month weeks week days day years year screening "
+    "enrollment enrolment randomization baseline"
+)
+
+
+@lru_cache(maxsize=1)
+def _synonym_terms() -> dict[str, frozenset[str]]:
+    """Content words of every term of a lexicon concept, by its preferred name."""
+    from pipeline.lexicon import load_concepts
+
+    out: dict[str, set[str]] = {}
+    for c in load_concepts().concepts:
+        words = " ".join([c.preferred_name, *c.terms, *c.case_sensitive_terms])
+        out.setdefault(c.preferred_name.lower(), set()).update(content_terms(words))
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 @lru_cache(maxsize=1)
@@ -1152,6 +1186,21 @@ def synonym_terms(requirement: Requirement | None) -> set[str]:
             for c in leaf.concepts:
                 out |= table.get((c.system, c.code), frozenset())
     return out
+
+
+def broadened_names(requirement: Requirement | None) -> list[str]:
+    """Names of the concepts a requirement asks for by a group or category code that no lexicon
+    entry carries ("C" for malignancy, "I50" for heart failure): see ``pipeline.icd_groups``."""
+    from pipeline.concepts import concept_index
+
+    records = concept_index().records
+    return [
+        c.name
+        for leaf in _leaves(requirement)
+        if isinstance(leaf, Condition)
+        for c in leaf.concepts
+        if c.name and f"{c.system}:{c.code}" not in records
+    ]
 
 
 def concept_names(requirement: Requirement | None) -> list[str]:
@@ -1711,7 +1760,9 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 return Judgement(label, f"{v.reason}; {why}", spans)
             return Judgement("unknown", f"{v.reason}; required duration not stated", spans)
         if v.label == "met" and spans and kind == "exclusion":
-            covered = evidence_coverage(crit, profile, spans, names)
+            covered = evidence_coverage(
+                crit, profile, spans, names, broadened=broadened_names(requirement)
+            )
             if covered < EXCLUSION_COVERAGE:
                 return Judgement(
                     "not_met",

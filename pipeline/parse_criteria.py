@@ -37,6 +37,7 @@ from criteria_models.model import (
     TimeWindow,
 )
 from pipeline.criterion_entities import Entity as TextEntity
+from pipeline.icd_groups import criterion_refs
 from pipeline.numbers import NUMBER_WORDS
 
 log = logging.getLogger(__name__)
@@ -1261,9 +1262,10 @@ def _lexicon_meaning(
         def condition(group: list[PatientFact]) -> Condition:
             refs: dict[str, ConceptRef] = {}
             for f in group:
-                refs.setdefault(
-                    f"{f.code_system}:{f.code}", _ref(f.code_system, f.code, f.preferred_name)
-                )
+                # A criterion names a disease more generally than a note codes it: its group
+                # ("malignancy": every C code) or its category ("heart failure": all of I50).
+                for ref in criterion_refs(f.code_system, f.code, f.preferred_name):
+                    refs.setdefault(f"{ref.system}:{ref.code}", ref)
             return Condition(
                 concepts=list(refs.values()),
                 exceptions=exception_refs,
@@ -1421,6 +1423,8 @@ def _category(parts: list[Requirement], text: str) -> str:
         return "consent"
     if parts and all(_is_language(p) for p in parts):
         return "language"
+    if _LEGAL.search(text) and all(p.type in ("condition", "not") for p in parts):
+        return "legal_status"  # "deprived of liberty": imprisonment has a code (Z65.1)
     if (
         _CONTRACEPTION.search(text)
         or _WOCBP.search(text)

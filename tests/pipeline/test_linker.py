@@ -132,7 +132,8 @@ def test_parser_fills_a_concept_for_a_linked_code_outside_the_index() -> None:
 def test_free_text_criteria_become_condition_requirements() -> None:
     requirement, category = criterion_requirement("Known psychological problems", "exclusion")
     assert isinstance(requirement, Condition) and category == "condition"
-    assert [c.code for c in requirement.concepts] == ["F99"]
+    # the linked F99 names a group: every mental and behavioural disorder (chapter F)
+    assert [c.code for c in requirement.concepts] == ["F"]
     negated, _ = criterion_requirement("No psychological problems", "inclusion")
     assert isinstance(negated, Not) and isinstance(negated.item, Condition)
     unlinked, category = criterion_requirement("Any other serious disease", "exclusion")
