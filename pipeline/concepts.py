@@ -7,6 +7,7 @@ between components and processes.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
@@ -159,6 +160,19 @@ class LanguageFile(BaseModel):
     patterns: list[str] = Field(min_length=1, description="Phrasings with {L} for the language")
 
 
+# A language the person does not command, said right before the language phrase: "Non-English
+# speaking", "unable to speak or understand Danish", "limited English proficiency",
+# "inadequate knowledge of the German language". Only the cue's own verbs may stand between
+# cue and phrase, so "no cognitive impairment who speak English" is not a denial.
+LANGUAGE_DENIED = re.compile(
+    r"(?:\bnon-?\s?|\b(?:not|unable\s+to|inability\s+to|cannot|can'?t|don'?t|doesn'?t|"
+    r"do\s+not|does\s+not|did\s+not|lack\s+of|lacking|limited|inadequate|insufficient|poor|"
+    r"no)\b(?:\s+(?:able|to|speak|speaks|speaking|read|reads|write|writes|understand|"
+    r"understands|fluently|fluent|or|and|in|the|knowledge|of|command|proficiency)){0,4}\s*)$",
+    re.I,
+)
+
+
 def language_concepts() -> list[tuple[str, str, list[str]]]:
     """(code, preferred name, phrases) of each language: "speaks Spanish", "English-speaking".
 
@@ -210,13 +224,14 @@ def stem_class_of(name: str, stems: tuple[DrugStem, ...]) -> str | None:
 
     Why: the extended vocabulary has thousands of drugs without a class, so "no statins" could
     not see "pitavastatin" in a note. The first listed stem that ends the name wins (the list
-    puts "-citinib" before "-tinib"); a combination ("dorzolamide and timolol") ends in the
-    stem of its last part.
+    puts "-citinib" before "-tinib"); a combination ("piperacillin and tazobactam") takes the class
+    of its last part that has a stem.
     """
     lower = name.lower()
-    for s in stems:
-        if lower.endswith(s.stem) and lower not in s.except_:
-            return s.drug_class
+    for part in reversed(lower.split(" and ")):
+        for s in stems:
+            if part.endswith(s.stem) and part not in s.except_:
+                return s.drug_class
     return None
 
 

@@ -23,7 +23,7 @@ from spacy.tokens.underscore import Underscore
 
 from criteria_models.facts import PatientFact
 from criteria_models.units import convert, normalise_unit
-from pipeline.concepts import ConceptRecord, concept_index, lab_entries
+from pipeline.concepts import LANGUAGE_DENIED, ConceptRecord, concept_index, lab_entries
 from pipeline.dates import DateMention, find_dates
 from pipeline.lexicon import LabEntry, load_statement_rules
 from pipeline.numbers import NUMBER_WORDS
@@ -743,7 +743,9 @@ def facts_from_doc(
                 same_code_end = ctx.next_ent_start(
                     ent, same_label=False, limit=s_end, skip_key=ent.kb_id_
                 )
-                q = read_quantity(ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless)
+                q = read_quantity(
+                    ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless, lab.scale_max
+                )
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
@@ -797,6 +799,11 @@ def facts_from_doc(
                     extra["value_as_number"] = float(
                         _COUNT_WORDS.get(word, word if word.isdigit() else 1)
                     )
+        if record.code_system == "ELIG" and record.code.startswith("language_"):
+            # "non-English speaking", "unable to speak English": the cue is inside the
+            # phrase's own words, where ConText does not look.
+            if LANGUAGE_DENIED.search(ctx.text[s_start : ent.start_char]):
+                flags["negated"] = True
         statement = _statement(record.key)
         if statement is not None:
             # Documentation statements count only when the sentence affirms them.

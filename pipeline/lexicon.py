@@ -71,6 +71,9 @@ class LabEntry(_Strict):
     qualitative: bool = Field(default=False, description="Result is positive/negative")
     default_ref_low: float | None = None
     default_ref_high: float | None = None
+    scale_max: int | None = Field(
+        default=None, description="A score's maximum: '6/15' is a GCS of 6 when this is 15"
+    )
 
 
 class ResourceFile(_Strict):

@@ -36,6 +36,7 @@ from criteria_models.model import (
     Span,
     TimeWindow,
 )
+from pipeline.concepts import LANGUAGE_DENIED
 from pipeline.criterion_entities import Entity as TextEntity
 from pipeline.icd_groups import criterion_refs
 from pipeline.numbers import NUMBER_WORDS
@@ -388,7 +389,7 @@ _ADULTS_ONLY = re.compile(
 _MINORS_ONLY = re.compile(
     r"^\W*(?:\(?\d+[.)]\s*)?(minors?|children|child|infants?|pediatric\s+(?:patients|subjects))"
     r"(?:\s+(?:patients|subjects|participants|under\s+(?:the\s+)?(?:legal\s+)?age(?:\s+of\s+majority)?))?"
-    r"\W*$",
+    r"[^\w:]*$",  # "Children:" heads a cohort's items: no age bound of its own
     re.I,
 )
 _MINOR_AGES = {"min": 18.0, "chi": 18.0, "ped": 18.0, "inf": 1.0}
@@ -468,14 +469,6 @@ _NEG_BEFORE = re.compile(
     r"negative\s+for)\s+(?:(?:known|prior|previous|past|history|of|evidence|any|clinical|"
     r"clinically|significant|current|documented|diagnosed|with|been|have|having|has|had|be|a|an)"
     r"\s+)*)$",
-    re.I,
-)
-# A language the person does not command: "Non-English speaking", "unable to speak or
-# understand Danish", "inadequate knowledge of the German language", "limited English".
-_LANGUAGE_DENIED = re.compile(
-    r"(?:\bnon-?\s?|\b(?:not|unable\s+to|inability\s+to|cannot|can'?t|don'?t|doesn'?t|"
-    r"do\s+not|does\s+not|lack\s+of|lacking|limited|inadequate|insufficient|poor|no)\b"
-    r"(?:\s+(?:\w+|or|and))?(?:\s+(?:\w+|or|and))?(?:\s+(?:\w+|or|and))?\s*)$",
     re.I,
 )
 # "nonsmoker", "nondiabetic": the glued prefix is spaced so the concept is found.
@@ -827,9 +820,10 @@ _SCALE_POST = re.compile(
 
 
 _ASA_GRADE = re.compile(
-    r"\s*(?:physical\s+status|class(?:ification)?|grade|score|status|PS)?\s*(?:of|:|=)?\s*"
-    r"(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*(?:mg|g|mcg|tab))|"
-    r"\s*(?:physical\s+status|class|grade|score|status|PS)?\s*(?:[<>≤≥]|=<|>=)",
+    # one run of blanks per optional part: nested optional "\s*" backtrack cubically on blanks
+    r"\s*(?:(?:physical\s+status|class(?:ification)?|grade|score|status|PS)\s*)?"
+    r"(?:(?:of|:|=)\s*)?(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*(?:mg|g|mcg|tab))|"
+    r"\s*(?:(?:physical\s+status|class|grade|score|status|PS)\s*)?(?:[<>≤≥]|=<|>=)",
     re.I,
 )
 
@@ -1411,7 +1405,7 @@ def _absence_asked(text: str, fact: PatientFact) -> bool:
     if _NEG_BEFORE.search(before):
         return True
     if fact.code_system == "ELIG" and fact.code.startswith("language_"):
-        return bool(_LANGUAGE_DENIED.search(before))
+        return bool(LANGUAGE_DENIED.search(before))
     words = text[fact.start : fact.end].split()
     if not _NON_BEFORE.search(before) or not all(_PERSON.fullmatch(w) for w in words[1:]):
         return False
@@ -2205,11 +2199,14 @@ def _measurement_parts(
 # A grade followed by more words qualifies what follows ("type 2 diabetes", "stage IV cancer"):
 # that is a condition, not a value.
 _GRADED_SCALE = re.compile(
-    r"\b(?P<kw>types?|stages?|grades?|class(?:es)?|levels?|scores?|categor(?:y|ies))\s*(?:of|:|=)?\s*"
+    r"\b(?P<kw>types?|stages?|grades?|class(?:es)?|levels?|scores?|categor(?:y|ies))\s*(?:(?:of|:|=)\s*)?"
     rf"{_SCALE_VALUE}(?:\s*(?:-|–|~|to|or|and|/)\s*{_SCALE_VALUE})?\b"
-    r"(?P<post>\s*(?:or|and)\s+(?:(?P<down>less|lower|below|under|better)|"
-    r"more|greater|higher|above|over|worse)\b)?"
-    r"(?=\s*(?:$|[,;.:)]|\b(?:or|and)\b\s*(?:$|[,;.]|[A-Z])|\b(?:on|in|at|as|by|according|per)\b))",
+    r"(?P<post>\s*(?:or|and)\s+(?:(?P<down>less|lower|below|under|better|younger)|"
+    r"more|greater|higher|above|over|worse|older)\b)?"
+    # what may follow: the end, punctuation, "or"/"and" before a capitalised next item (case
+    # matters: "3 or more comorbidities" counts things), or a preposition ("level 4 on the ...")
+    r"(?=\s*(?:$|[,;.:)]|\b(?:or|and)\b\s*(?:$|[,;.]|(?-i:[A-Z]))|"
+    r"\b(?:on|in|at|as|by|according|per)\b))",
     re.I,
 )
 

@@ -90,9 +90,10 @@ class LabValue(NamedTuple):
     flag: str | None = None  # abnormal flag as written: "H", "L", "HH", "LL"
 
 
-# The maxima of the usual clinical scores (Apgar 10, Glasgow 15, MMSE and MoCA 30): a value
-# "out of" one of them is a score, any other "a/b" stays a ratio or a date.
-_OUT_OF_MAX = re.compile(r"\s?/\s?(10|15|30)(?![\d/]|\.\d)")
+# A score written out of its maximum ("GCS 6/15", "MMSE 24/30"): only for a score whose
+# maximum the lab lexicon states (``scale_max``) and only that maximum; any other "a/b" stays a
+# ratio or a date ("INR 3/15 was 1.1" is a date).
+_OUT_OF_MAX = re.compile(r"\s?/\s?(\d{1,3})(?![\d/]|\.\d)")
 
 
 def to_number(text: str) -> float:
@@ -104,7 +105,9 @@ def _unit_regex(units: list[str]) -> str:
     return r"(?:" + "|".join(alts) + r")(?![A-Za-z])" if alts else r"(?!)"
 
 
-def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | None:
+def read_quantity(
+    after: str, units: list[str], unitless: bool, scale_max: int | None = None
+) -> LabValue | None:
     """Read "<comparator> <number> <unit>" at the start of ``after`` (fillers allowed)."""
     unit_re = _unit_regex(units)
     # Where a unit is required, a few free words may stand between name and value
@@ -128,8 +131,8 @@ def read_quantity(after: str, units: list[str], unitless: bool) -> LabValue | No
     unit = m[3]
     if unit is None and not unitless:
         return None
-    out_of = _OUT_OF_MAX.match(after, m.end(2)) if unit is None and not units else None
-    if out_of is not None and to_number(m[2]) <= int(out_of[1]):
+    out_of = _OUT_OF_MAX.match(after, m.end(2)) if unit is None and scale_max else None
+    if out_of is not None and int(out_of[1]) == scale_max and to_number(m[2]) <= scale_max:
         # A score written out of the scale's maximum: "GCS 6/15", "MMSE 24/30", "Apgar 7/10".
         stated = m[1] and _COMPARATOR_MAP.get(re.sub(r"\s+", " ", m[1].lower()), m[1])
         return LabValue(to_number(m[2]), stated or None, None, end=out_of.end())

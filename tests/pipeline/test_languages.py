@@ -29,3 +29,34 @@ def test_language_statements_in_notes_decide_language_criteria(
     patient: str, criterion: str, label: str
 ) -> None:
     assert judge(patient, criterion, "inclusion").label == label
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Patient is non-English speaking.",
+        "He is unable to speak English.",
+        "Limited English proficiency.",
+    ],
+)
+def test_a_denied_language_in_a_note_is_a_negated_fact(sentence: str) -> None:
+    from pipeline.facts import facts_from_doc
+    from pipeline.nlp import get_nlp
+
+    facts = [
+        f
+        for f in facts_from_doc(get_nlp()(sentence), "p", "n", None)
+        if f.code == "language_english"
+    ]
+    assert facts and all(f.negated for f in facts)
+    assert (
+        judge(f"0. A 40-year-old man.\n1. {sentence}", "Able to speak English", "inclusion").label
+        == "not_met"
+    )
+
+
+def test_words_between_a_negation_and_the_language_keep_it_affirmed() -> None:
+    from pipeline.parse_criteria import criterion_requirement
+
+    requirement, _ = criterion_requirement("Not currently enrolled and speaks English", "inclusion")
+    assert type(requirement).__name__ != "Not", requirement

@@ -906,6 +906,10 @@ def test_inn_stems_class_extended_drugs_and_spare_look_alikes() -> None:
     assert stem_class_of("nystatin", stems) is None  # an antifungal, not a statin
     assert stem_class_of("stanozolol", stems) is None  # an anabolic steroid, not a beta blocker
     assert stem_class_of("peficitinib", stems) == "jak_inhibitor"  # before the "-tinib" rule
+    assert stem_class_of("fedratinib", stems) == "jak_inhibitor"  # named: its stem misleads
+    assert stem_class_of("trametinib", stems) == "antineoplastic"  # MEK, not tyrosine kinase
+    assert stem_class_of("fostamatinib", stems) is None  # a SYK inhibitor for ITP
+    assert stem_class_of("piperacillin and tazobactam", stems) == "antibiotic"
     index = concept_index()
     assert "lipid_lowering" in index.records["DRUG:pitavastatin"].drug_classes
     assert "psychotropic" in index.records["DRUG:bromazepam"].drug_classes

@@ -378,6 +378,13 @@ def _measurements(requirement: object) -> list[Measurement]:
     return []
 
 
+def test_asa_grade_reader_is_linear_on_long_blank_runs() -> None:
+    """Optional parts each with their own blanks: no nested "\\s*" to backtrack over."""
+    from pipeline.parse_criteria import _ASA_GRADE
+
+    assert _ASA_GRADE.match(" " * 50_000 + "x") is None  # returns at once, not after minutes
+
+
 @pytest.mark.parametrize(
     ("text", "bounds"),
     [
@@ -437,6 +444,8 @@ def test_minors_named_alone_are_an_age_bound(text: str, value: float) -> None:
         assert requirement == Demographic(attribute="age", comparator="<", value=value)
     requirement, _ = criterion_requirement("children with asthma", "inclusion")
     assert not isinstance(requirement, Demographic)
+    requirement, _ = criterion_requirement("Children:", "inclusion")  # a cohort heading
+    assert requirement is None
 
 
 def test_items_stating_no_criterion_are_left_out() -> None:
@@ -464,3 +473,16 @@ def test_language_criteria_are_coded(text: str, code: str, absent: bool) -> None
     node = requirement.item if isinstance(requirement, Not) else requirement
     assert isinstance(node, Condition)
     assert [(c.system, c.code) for c in node.concepts] == [("ELIG", code)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fitzpatrick skin type 2 or type 3 acne",
+        "Charlson comorbidity class 3 or more comorbidities",
+    ],
+)
+def test_lower_case_words_after_a_grade_are_not_a_list_of_grades(text: str) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    grades = [m for m in _measurements(requirement) if m.comparator == "=="]
+    assert grades == [], requirement

@@ -78,15 +78,18 @@ def test_multiple_of_uln_is_not_a_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("after", "value"), [(" was 6/15.", 6.0), (" 24/30", 24.0), (" of 7/10 at 5 minutes", 7.0)]
+    ("after", "scale_max", "value"),
+    [(" was 6/15.", 15, 6.0), (" 24/30", 30, 24.0), (" of 7/10 at 5 minutes", 10, 7.0)],
 )
-def test_score_out_of_the_scale_maximum(after: str, value: float) -> None:
-    q = read_quantity(after, [], True)
+def test_score_out_of_the_scale_maximum(after: str, scale_max: int, value: float) -> None:
+    q = read_quantity(after, [], True, scale_max)
     assert q is not None and q.value == value
 
 
 @pytest.mark.parametrize(
-    ("after", "units"), [(" 3/28", []), (" 6/15.5", []), (" 12/15", ["g/dL"]), (" 16/15", [])]
+    ("after", "scale_max"),
+    [(" 3/28", 15), (" 6/15.5", 15), (" 16/15", 15), (" 3/15 was 1.1", None), (" 6/15", 30)],
 )
-def test_other_slashed_numbers_are_not_scores(after: str, units: list[str]) -> None:
-    assert read_quantity(after, units, True) is None
+def test_other_slashed_numbers_are_not_scores(after: str, scale_max: int | None) -> None:
+    """A date ("INR 3/15") or a fraction of another maximum is no score of this scale."""
+    assert read_quantity(after, [], True, scale_max) is None
