@@ -52,20 +52,26 @@ Further conventions:
   hold vacuously when the exposure is absent; when it is present, its timing decides.
 - **Childbearing potential** stays open below 60 (NCCN definition of menopause: age >= 60, or
   stated menopause or sterilising surgery), so a pregnancy exclusion for a 58-year-old woman
-  whose summary is silent is ``unknown``.
+  whose summary is silent is ``unknown``. Only the patient's own, done sterilisation counts
+  (not a relative's, not a planned one; perimenopause is not menopause), and a criterion that
+  asks for non-childbearing status ("postmenopausal", "surgically sterile") is met by it.
 - **Acute care**: a patient brought to emergency or hospital care has an acute illness ("acute
   disease at enrolment" is met) and is not a healthy subject ("in good health" is not met).
-- **Anatomy by sex**: a woman has a cervix, a uterus and ovaries unless their removal is stated.
+  "ER-positive", "ED" (erectile), "admitted to using" and a stay years ago are no acute care.
+- **Anatomy by sex**: a woman has a cervix, a uterus and ovaries unless their removal is stated
+  (a supracervical hysterectomy keeps the cervix; ovaries go only with a bilateral removal).
 - **Open judgements**: an absence is not affirmed when the concept is documented and only its
   qualifiers are not ("absence of other causes of stroke" in a stroke patient); candidacy or
   suitability for a treatment is a clinician's judgement; the site of care ("seen at X Medical
   Center") is not part of a clinical summary; an inferred diagnosis does not state a severity.
-- **Scopes**: a negation ends at a semicolon; an age bound inside the criterion's age range
+- **Scopes**: a negation ends at a semicolon that opens a new requirement ("; and need for"),
+  not inside a list ("No history of: X; Y; or Z"); an age bound inside the criterion's age range
   names a sub-group; a met vital-sign bound joined by "and" to a part that is no vital sign
   does not decide its alternative; an empty exclusion excludes no one.
 - **Vital-sign words**: "fever" names the sign; it does not meet a bound on the temperature
   ("fever > 38.5 C") that the summary does not state. The Glasgow coma scale is read as a
-  stated score ("GCS was 6/15"), and "GCS = 3" is an exact bound.
+  stated score ("GCS was 6/15"), and "GCS = 3" is an exact bound ("BMI = 30-40" is a range);
+  a component ("GCS motor score") is not the total.
 - **Exclusions unknown vs not_met**: silence stays ``not_met`` (closed world) except for
   measurements and a bare prognosis ("moribund", "not expected to survive 24 hours"), a bedside
   judgement a summary does not state. On the TrialGPT dev set no other criterion feature
@@ -776,10 +782,48 @@ def sex_requirement(crit: str) -> str | None:
 # unless the summary states menopause or a sterilising surgery.
 CHILDBEARING_MAX_AGE = 60
 _NON_CHILDBEARING = re.compile(
-    r"\b(?:post-?menopaus\w*|(?:after|since|through)\s+(?:the\s+|her\s+)?menopause|"
-    r"hysterectom\w*|bilateral\s+(?:salpingo-?)?oophorectom\w*|tubal\s+ligation)\b",
+    r"\b(?:post-?menopaus\w*|(?:after|since)\s+(?:the\s+|her\s+)?menopause|"
+    r"(?:gone|went|been)\s+through\s+(?:the\s+|her\s+)?menopause|"
+    r"hysterectom\w*|bilateral\s+(?:salpingo-?)?oophorectom\w*|(?-i:BSO)|tubal\s+ligation|"
+    r"surgically\s+steril\w*|(?:she\s+(?:is|was|has\s+been)\s+)sterili[sz]ed)\b",
+    re.I,
+)  # stated menopause or sterilisation; "going through menopause" (perimenopause) is not
+# A criterion that asks for non-childbearing status ("postmenopausal", "surgically sterile",
+# "not of childbearing potential"): stated menopause or sterilisation meets it.
+_ASKS_NON_CHILDBEARING = re.compile(
+    r"\b(?:post-?menopaus\w*|surgically\s+steril\w*|steril(?:e|i[sz]ed)|"
+    r"(?:not|non)[- ]?(?:of\s+)?(?:child[- ]?bearing|reproductive)\b)",
     re.I,
 )
+_ASKS_CHILDBEARING = re.compile(
+    r"\b(?:pregnan\w*|lactat\w*|breast[- ]?feed\w*|nursing|contracept\w*|birth[- ]control|"
+    r"premenopaus\w*|(?<!non)(?<!non-)(?<!not\s)(?<!not\sof\s)child[- ]?bearing)",
+    re.I,
+)  # a criterion about pregnancy or fertility itself
+_PLANNED = re.compile(
+    r"\b(?:scheduled|planned|planning|plans?|awaiting|await\w*|candidate\s+for|considering|"
+    r"considered\s+for|referred|recommended|offered|pending|upcoming|elective|will|would|"
+    r"to\s+undergo|before|prior\s+to|wish\w*|desires?|request\w*)\b",
+    re.I,
+)  # a procedure yet to come is not one that was done
+
+
+def _stated_of_patient(text: str, spans: Sequence[tuple[int, int]], start: int) -> bool:
+    """Whether a mention states the patient's own, done or present condition: not negated,
+    not a relative's ("her mother had a hysterectomy"), not planned ("scheduled for")."""
+    if _negated_before(text, spans, start):
+        return False
+    s, _ = _sentence_of(spans, start)
+    clause = re.split(r";|\bbut\b", text[s:start], flags=re.I)[-1]
+    planned_after = re.match(
+        r"[^.;\n]{0,20}?\b(?:is|was|are|were|has\s+been|had\s+been)\s+(?:now\s+)?"
+        r"(?:planned|scheduled|proposed|recommended|pending|being\s+considered)\b",
+        text[start:],
+        re.I,
+    )  # "a hysterectomy is planned for next spring"
+    return not (_RELATIVE.search(clause) or _PLANNED.search(clause[-40:]) or planned_after)
+
+
 _PREGNANT_STATE = re.compile(
     r"\b(?:pregnan\w*|gestation\w*|cesarean|caesarean|post-?partum|trimester|parturient\w*|"
     r"labou?r\s+and\s+delivery)\b",
@@ -819,18 +863,57 @@ _SITE = re.compile(
 )  # an inclusion that names the institution or study site where the patient is seen
 
 _ACUTE_CRIT = re.compile(
-    r"\bacute\s+(?:medical\s+)?(?:diseases?|illness(?:es)?|conditions?)\b|\bacutely\s+ill\b",
+    r"\bacute\s+(?:medical\s+)?(?:diseases?|illness(?:es)?|conditions?)\b"
+    r"(?!\s+(?:of|affecting|involving)\s+(?:the\s+)?(?!any\b|an?\b)\w)|\bacutely\s+ill\b",
     re.I,
-)
-_HEALTHY_CRIT = re.compile(r"\bhealthy\b|\bgood\s+(?:general\s+)?health\b", re.I)
+)  # a general acute illness, not "acute conditions of the eye" (one organ's diseases)
+_HEALTHY_CRIT = re.compile(
+    r"\bhealthy\s+(?:adult\s+|male\s+|female\s+)?(?:volunteers?|subjects?|participants?|"
+    r"individuals?|persons?|people|adults?|men|women|males?|females?|controls?)\b|"
+    r"\b(?:otherwise|medically|generally|clinically)\s+healthy\b|"
+    r"\b(?:good|general)\s+(?:general\s+|physical\s+|medical\s+)?health\b",
+    re.I,
+)  # a healthy subject or good general health, not "a healthy diet" or "healthy skin"
 _OTHER_THAN = re.compile(
     r"\b(?:other|except|unrelated|not\s+related|apart\s+from|besides)\b", re.I
 )  # "acute illness other than ...": the patient's own presenting illness may be exempt
 _ACUTE_CARE = re.compile(
-    r"\b(?:emergency\s+(?:room|department|unit)|(?-i:ER|ED)|hospitali[sz]ed|admitted\s+to|"
-    r"intensive\s+care|(?-i:ICU))\b",
+    r"\bemergency\s+(?:room|department|unit|ward)|"
+    r"\b(?-i:ER|ED)\s+(?:room|department|visit|admission|triage)|"
+    r"\b(?:present\w*|brought|came|comes|coming|arriv\w*|rushed|taken|seen|evaluated)\s+"
+    r"(?:back\s+)?(?:to|at|in)\s+(?:the\s+|an?\s+|our\s+|his\s+|her\s+)?(?-i:ER|ED)\b|"
+    r"\bhospitali[sz]ed\b|"
+    r"\badmitted\s+(?:\w+\s+){0,2}?(?:to|in|into)\s+(?:the\s+|an?\s+|our\s+)?(?:\w+\s+){0,2}?"
+    r"(?:hospital|(?-i:ICU|CCU|PICU|NICU)|ward|unit|floor)\b|"
+    r"\b(?:was|is|were|been|being)\s+(?:\w+\s+)?admitted\b(?!\s+to\s+\w+ing\b)|"
+    r"\bintensive\s+care\b|\b(?-i:ICU)\b",
     re.I,
+)  # emergency or hospital care; not "ER-positive", "ED" (erectile), "admitted to using"
+_CLAUSE_END = re.compile(
+    r"[,;:]|\b(?:but|and|who|which|where|now|currently|presents?|presented|today)\b", re.I
 )
+_PAST_BEFORE = re.compile(
+    r"\b(?:history\s+of|previous(?:ly)?|formerly|once|in\s+the\s+past|in\s+(?:19|20)\d\d|"
+    r"as\s+an?\s+(?:child|teenager|infant|adolescent)|at\s+(?:the\s+)?age\s+(?:of\s+)?\d+)\b",
+    re.I,
+)  # "history of ICU admission", "in 2010 she was hospitalized"
+_PAST_AFTER = re.compile(
+    r"\b(?:\w+\s+)?(?:years?|months?|decades?)\s+(?:ago|earlier|before|previously)\b|"
+    r"\b(?:in|during)\s+(?:19|20)\d\d\b|\blast\s+year\b|\bin\s+the\s+past\b|"
+    r"\bas\s+an?\s+(?:child|teenager|infant|adolescent)\b|\bat\s+(?:the\s+)?age\s+(?:of\s+)?\d+",
+    re.I,
+)  # "hospitalized 10 years ago", "admitted to hospital in 2012"
+
+
+def _in_past_clause(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether the clause around a mention dates it to the past."""
+    s, e = _sentence_of(spans, start)
+    before = text[s:start]
+    breaks = list(_CLAUSE_END.finditer(before))
+    lo = s + breaks[-1].end() if breaks else s
+    after = _CLAUSE_END.search(text, end, e) if e > end else None
+    hi = after.start() if after else e
+    return bool(_PAST_BEFORE.search(text[lo:start]) or _PAST_AFTER.search(text[end:hi]))
 
 
 def _health_judgement(crit: str, kind: str, profile: PatientProfile) -> Judgement | None:
@@ -847,6 +930,7 @@ def _health_judgement(crit: str, kind: str, profile: PatientProfile) -> Judgemen
             m
             for m in _ACUTE_CARE.finditer(profile.text)
             if not _negated_before(profile.text, profile.sentences, m.start())
+            and not _in_past_clause(profile.text, profile.sentences, m.start(), m.end())
         ),
         None,
     )
@@ -866,21 +950,34 @@ def _health_judgement(crit: str, kind: str, profile: PatientProfile) -> Judgemen
 _FEMALE_ORGAN = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:(?:patients?|subjects?|women|participants?)\s+(?:who\s+)?)?"
     r"(?:must\s+)?(?:have|has|having|with)\s+(?:an?\s+|the\s+|their\s+|her\s+)?(?:intact\s+)?"
-    r"(?P<organ>cervix|uterus|ovaries)\s*\.?\s*$",
+    r"(?:at\s+least\s+one\s+)?(?P<organ>cervix|uterus|ovaries|ovary)\s*\.?\s*$",
     re.I,
 )  # an inclusion that only asks for a female organ ("have a cervix")
 _ORGAN_REMOVAL = {
-    "cerv": re.compile(r"\b(?:total\s+|radical\s+)?hysterectom\w*|\btrachelectom\w*", re.I),
-    "uter": re.compile(r"\bhysterectom\w*", re.I),
-    "ovar": re.compile(r"\b(?:bilateral\s+)?(?:salpingo-?)?oophorectom\w*", re.I),
+    # a supracervical (subtotal) hysterectomy leaves the cervix; one oophorectomy, one ovary
+    "cerv": re.compile(
+        r"\b(?<!supracervical\s)(?<!supra-cervical\s)(?<!subtotal\s)(?<!partial\s)"
+        r"hysterectom\w*|\btrachelectom\w*|\b(?-i:TAH)\b",
+        re.I,
+    ),
+    "uter": re.compile(r"\bhysterectom\w*|\b(?-i:TAH)\b", re.I),
+    "ovar": re.compile(
+        r"\bbilateral\s+(?:salpingo-?)?oophorectom\w*|\b(?-i:BSO)\b|"
+        r"\b(?:both|two)\s+ovaries\s+(?:were\s+|had\s+been\s+)?removed",
+        re.I,
+    ),
 }
 
 
-def _non_childbearing_stated(profile: PatientProfile) -> bool:
-    """Whether the summary states menopause or a sterilising surgery (not negated)."""
-    return any(
-        not _negated_before(profile.text, profile.sentences, m.start())
-        for m in _NON_CHILDBEARING.finditer(profile.text)
+def _non_childbearing_stated(profile: PatientProfile) -> re.Match[str] | None:
+    """The summary's statement of menopause or a sterilising surgery of the patient herself."""
+    return next(
+        (
+            m
+            for m in _NON_CHILDBEARING.finditer(profile.text)
+            if _stated_of_patient(profile.text, profile.sentences, m.start())
+        ),
+        None,
     )
 
 
@@ -977,6 +1074,13 @@ def _stem(token: str) -> str:
 def content_terms(text: str) -> set[str]:
     tokens = re.findall(r"[a-z][a-z0-9]+", text.lower())
     return {_stem(t) for t in tokens if t not in _STOP and len(t) > 2}
+
+
+# Words that name no condition: with sex terms, all a sex-only or status-only criterion holds.
+_GENERIC_TERMS = content_terms(
+    "surgical surgically patient patients subject subjects participant participants status "
+    "potential gender genders sex sexes older younger between eligible study only either both"
+)
 
 
 def overlap(crit: str, profile: PatientProfile) -> tuple[float, int | None, bool]:
@@ -1295,6 +1399,8 @@ def vital_thresholds(crit: str) -> list[tuple[VitalRule, str, float]]:
             ):
                 continue  # a duration or a share, not the vital sign's value
             op = re.sub(r"\s+", " ", (t["op"] or "").lower())
+            if op == "=" and re.match(r"\s*(?:[-–—]|to\b|or\b|and\b)", crit[t.end("num") :], re.I):
+                continue  # "BMI = 30-40", "GCS = 3 or 4": a range or a choice, not one value
             tail = (t["tail"] or "").lower()
             if any(w in tail for w in ("more", "higher", "greater", "above", "over")):
                 comparator = ">="
@@ -1499,6 +1605,23 @@ _PROGNOSIS = re.compile(
 )
 
 
+_SCALE_COMPONENT = re.compile(
+    r"\b(?:(?-i:GCS)|Glasgow\s+coma\s+(?:scale|score))\b[\s(),-]*(?:(?-i:GCS)[\s)]*)?"
+    r"(?:best\s+)?(?:motor|verbal|eyes?)\b|"
+    r"\b(?:best\s+)?(?:motor|verbal|eye)\s+(?:(?-i:GCS)|(?:sub-?score|component|response)\s+"
+    r"(?:of|on)\s+the\s+(?:(?-i:GCS)|Glasgow))\b",
+    re.I,
+)  # a component (motor, verbal, eye) of the Glasgow coma scale, not its total
+
+
+_NEW_REQUIREMENT = re.compile(
+    r"\s*(?:(?:and|but)\s+)?(?:(?:the\s+)?(?:patients?|subjects?|participants?)\s+)?"
+    r"(?:must|should|shall|will|able|willing|agree\w*|requir\w*|need\w*|capable|consent\w*|"
+    r"provid\w*|sign\w*|undergo\w*|receiv\w*|(?:is|are|be)\s+(?:able|willing|expected))\b",
+    re.I,
+)  # what opens a new requirement after a semicolon, not a further item of a list
+
+
 def _silent_default(kind: str, crit: str, category: str) -> tuple[Label, str]:
     """What silence means: closed world for exclusions (a complete summary would mention a
     serious excluding condition), except for values a summary rarely reports; open world for
@@ -1517,6 +1640,60 @@ def _silent_default(kind: str, crit: str, category: str) -> tuple[Label, str]:
         # forecast a summary of findings does not state (a disease that shortens life would be).
         return "unknown", "a clinician's prognosis, not stated in the summary"
     return "not_met", "not mentioned in a complete summary: taken as absent"
+
+
+def _fertility_judgement(crit: str, kind: str, profile: PatientProfile) -> Judgement | None:
+    """Pregnancy and childbearing criteria for a woman whose summary states no pregnancy.
+    Childbearing potential is open below 60 unless menopause or sterilisation is stated. A
+    criterion that asks for non-childbearing status ("postmenopausal", "surgically sterile")
+    is met by it; one about pregnancy or fertility itself is not."""
+    negation = _NEGATIVE.match(crit)
+    if kind == "inclusion" and not negation and _PREGNANT_STATE.search(crit):
+        # An inclusion that requires a pregnancy: a summary would say the patient is pregnant.
+        return Judgement("not_met", "no pregnancy stated in the summary")
+    stated = _non_childbearing_stated(profile)
+    aged = profile.age is not None and profile.age >= CHILDBEARING_MAX_AGE
+    open_ = not stated and not aged
+    why = (
+        "menopause or sterilisation stated"
+        if stated
+        else f"age {profile.age:.0f}: beyond childbearing age"
+        if aged and profile.age is not None
+        else "childbearing potential not settled for a woman under 60"
+    )
+    evidence = (Span(stated.start(), stated.end(), stated.group(0)),) if stated else ()
+    body = crit[negation.end() :] if negation else crit
+    if negation and re.match(r"\s*(?:of\s+)?(?:child[- ]?bearing|reproductive)\b", body, re.I):
+        # "Non-childbearing potential", "not of childbearing potential": asks for the status.
+        negation, body = None, "non-childbearing"
+    asked = _ASKS_NON_CHILDBEARING.search(body)
+    if asked and not _ASKS_CHILDBEARING.search(body):
+        # "Women who are not postmenopausal": a negation inside the criterion
+        denied = re.search(
+            r"\b(?:not|never)\s+(?:yet\s+)?(?:been\s+|be\s+)?$", body[: asked.start()]
+        )
+        rest = _ASKS_NON_CHILDBEARING.sub(" ", body)
+        if not (negation or denied) and content_terms(rest) - _SEX_TERMS - _GENERIC_TERMS:
+            # "Postmenopausal women with osteoporosis": the status is one part of the criterion.
+            other = judge(profile.text, rest, kind)
+            if other.label == "not_met" or open_:
+                part: Label = "not_met" if other.label == "not_met" else "unknown"
+                return Judgement(part, f"{why}; {other.reason}", other.evidence)
+            both: Label = "met" if other.label == "met" else "unknown"
+            return Judgement(
+                both,
+                f"non-childbearing status asked; {why}; {other.reason}",
+                evidence + other.evidence,
+            )
+        if open_:
+            return Judgement("unknown", why)
+        label: Label = "not_met" if bool(negation) != bool(denied) else "met"
+        return Judgement(label, f"non-childbearing status asked; {why}", evidence)
+    if open_:
+        label = "met" if kind == "inclusion" and negation else "unknown"
+        return Judgement(label, "pregnancy status not stated for a woman of childbearing age")
+    label = "met" if kind == "inclusion" and negation else "not_met"
+    return Judgement(label, why, evidence)
 
 
 def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
@@ -1539,6 +1716,26 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
         # "MRI images unable to be processed", "the sample was randomly selected": about the
         # study's data or sites, which no patient summary can meet or fail.
         return Judgement("not_applicable", f"about the study, not the patient: '{logistics[0]}'")
+
+    # Before the pregnancy and sex rules, which "uterus", "ovaries" and "women" would trigger.
+    organ = _FEMALE_ORGAN.match(crit) if kind == "inclusion" and profile.sex == "F" else None
+    if organ:
+        # Women have a cervix, a uterus and ovaries unless a summary says they were removed.
+        removals = _ORGAN_REMOVAL[organ["organ"].lower()[:4]].finditer(patient_text)
+        removal = next(
+            (m for m in removals if _stated_of_patient(patient_text, profile.sentences, m.start())),
+            None,
+        )
+        if removal:
+            span = Span(removal.start(), removal.end(), removal.group(0))
+            return Judgement("not_met", f"{organ['organ']} removed", (span,))
+        stated_sex = demographic_span(patient_text)
+        return Judgement(
+            "met",
+            f"female patient: {organ['organ']} present unless removal is stated",
+            (stated_sex,) if stated_sex else (),
+            presumed=True,
+        )
 
     evaluator = SummaryEvaluator(profile)
 
@@ -1569,7 +1766,7 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
     if (
         sex is not None
         and not _PREGNANCY.search(crit)
-        and len(content_terms(crit) - _SEX_TERMS) <= 1
+        and not content_terms(crit) - _SEX_TERMS - _GENERIC_TERMS
     ):
         if sex == "both":
             return Judgement("met", "criterion admits both sexes", demo_ev)
@@ -1589,21 +1786,14 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             agreed: Label = "met" if kind == "inclusion" and not unable else "not_met"
             return Judgement(agreed, "patient will consent and comply", (span,))
 
-    if _PREGNANCY.search(crit) and profile.sex == "F" and not _pregnancy_stated(patient_text):
-        if kind == "inclusion" and not _NEGATIVE.match(crit) and _PREGNANT_STATE.search(crit):
-            # An inclusion that requires a pregnancy: a summary would say the patient is pregnant.
-            return Judgement("not_met", "no pregnancy stated in the summary")
-        if (
-            profile.age is None or 12 <= profile.age < CHILDBEARING_MAX_AGE
-        ) and not _non_childbearing_stated(profile):
-            open_: Label = "met" if kind == "inclusion" and _NEGATIVE.match(crit) else "unknown"
-            return Judgement(open_, "pregnancy status not stated for a woman of childbearing age")
-        return Judgement(
-            "met" if kind == "inclusion" and _NEGATIVE.match(crit) else "not_met",
-            f"age {profile.age:.0f}: beyond childbearing age"
-            if profile.age is not None and profile.age >= CHILDBEARING_MAX_AGE
-            else "menopause or sterilisation stated",
-        )
+    if (
+        (_PREGNANCY.search(crit) or _ASKS_NON_CHILDBEARING.search(crit))
+        and profile.sex == "F"
+        and not _pregnancy_stated(patient_text)
+    ):
+        fertility = _fertility_judgement(crit, kind, profile)
+        if fertility is not None:
+            return fertility
 
     site = _SITE.search(crit) if kind == "inclusion" else None
     if site and site["site"].lower() not in patient_text.lower():
@@ -1617,23 +1807,6 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
     if health is not None:
         return health
 
-    organ = _FEMALE_ORGAN.match(crit) if kind == "inclusion" and profile.sex == "F" else None
-    if organ:
-        # Women have a cervix, a uterus and ovaries unless a summary says they were removed.
-        removals = _ORGAN_REMOVAL[organ["organ"].lower()[:4]].finditer(patient_text)
-        removal = next(
-            (
-                m
-                for m in removals
-                if not _negated_before(patient_text, profile.sentences, m.start())
-            ),
-            None,
-        )
-        if removal:
-            span = Span(removal.start(), removal.end(), removal.group(0))
-            return Judgement("not_met", f"{organ['organ']} removed", (span,))
-        return Judgement("met", f"female patient: has a {organ['organ']}", demo_ev, presumed=True)
-
     condition = conditional_clause(crit)
     if condition is not None:
         holds = judge(patient_text, condition, "exclusion")
@@ -1644,6 +1817,11 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 holds.evidence,
             )
 
+    component = _SCALE_COMPONENT.search(crit)
+    if component and not _SCALE_COMPONENT.search(patient_text):
+        # "GCS motor score < 6": a component of the scale; a stated total does not give it.
+        return Judgement("unknown", f"'{component[0]}' is a component the summary does not state")
+
     vital = vital_judgement(crit, profile, kind)
     if vital is not None:
         return vital
@@ -1651,9 +1829,10 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
     negation = _NEGATIVE.match(crit)
     if negation and kind == "inclusion":
         head, sep, tail = crit.partition(";")
-        if sep and content_terms(tail):
-            # A negation's scope ends at a semicolon: "no evidence of X; and requirement for
-            # Y" asks for X's absence and for Y, each judged on its own.
+        if sep and ":" not in head and _NEW_REQUIREMENT.match(tail) and content_terms(tail):
+            # A negation's scope ends at a semicolon that opens a new requirement: "no evidence
+            # of X; and requirement for Y" asks for X's absence and for Y, each judged on its
+            # own. "No history of: X; Y; or Z" is one list under one negation.
             parts = (judge(patient_text, head, kind), judge(patient_text, tail, kind))
             labels = {p.label for p in parts}
             both: Label = (

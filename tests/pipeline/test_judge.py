@@ -510,24 +510,73 @@ def test_a_duration_in_years_is_not_an_age_bound() -> None:
 
 
 # -- issue #6: conventions physicians apply to the TrialGPT pairs ----------------------------------
+# Wording here is our own: it exercises each rule without reusing evaluation texts.
+
+ANKLE = (
+    "0. A 54-year-old woman is evaluated for a painful swollen ankle.\n1. She takes no medication."
+)
+CALM = "0. A 50-year-old man consults for a dry cough of three days.\n1. He has mild asthma."
+HEAD_INJURY = (
+    "0. A 10-year-old girl hit her head diving into a shallow pool.\n"
+    "1. On arrival her Glasgow coma score was 7/15."
+)
+SEIZURE = (
+    "0. A 36-year-old man is brought to the emergency department after a seizure.\n"
+    "1. He was admitted to the neurology ward."
+)
 
 
 def test_childbearing_potential_stays_open_below_sixty_unless_menopause_is_stated() -> None:
     # NCCN: menopause is age >= 60, or stated (amenorrhoea, bilateral oophorectomy).
-    assert judge(WOMAN, "Pregnant and nursing women", "exclusion").label == "unknown"
-    stated = WOMAN.replace("She is known", "She is postmenopausal. She is known")
-    assert judge(stated, "Pregnant and nursing women", "exclusion").label == "not_met"
-    denied = WOMAN.replace("58-year-old", "62-year-old")
-    assert judge(denied, "Pregnant and nursing women", "exclusion").label == "not_met"
+    crit = "Women who are pregnant or breastfeeding"
+    assert judge(ANKLE, crit, "exclusion").label == "unknown"
+    stated = ANKLE.replace("She takes", "She went through menopause at 50. She takes")
+    assert judge(stated, crit, "exclusion").label == "not_met"
+    older = ANKLE.replace("54-year-old", "63-year-old")
+    assert judge(older, crit, "exclusion").label == "not_met"
+
+
+def test_non_childbearing_status_asked_is_met_by_stated_menopause_or_sterilisation() -> None:
+    sterile = ANKLE.replace("54-year-old", "44-year-old") + "\n2. She had a hysterectomy in 2019."
+    assert judge(sterile, "Postmenopausal or surgically sterilized", "inclusion").label == "met"
+    menopausal = ANKLE + "\n2. She has been post-menopausal for four years."
+    assert judge(menopausal, "Post-menopausal female patients", "inclusion").label == "met"
+    assert judge(menopausal, "Women who are not postmenopausal", "inclusion").label == "not_met"
+    assert judge(ANKLE, "Post-menopausal female patients", "inclusion").label == "unknown"
+    assert judge(sterile, "Women of childbearing potential", "inclusion").label == "not_met"
+
+
+def test_the_status_is_one_part_of_a_criterion_that_names_more() -> None:
+    menopausal = ANKLE + "\n2. Her gynaecologist considers her postmenopausal."
+    crit = "Postmenopausal women with osteoporosis"
+    assert judge(menopausal, crit, "inclusion").label != "met"
+    assert judge(menopausal, "Postmenopausal women with a swollen ankle", "inclusion").label == (
+        "met"
+    )
+    # the sex alone does not meet a criterion that also names a condition
+    assert judge(ANKLE, "Women with osteoporosis", "inclusion").label != "met"
+    assert judge(ANKLE, "Women only", "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Her sister underwent a hysterectomy for fibroids.",  # a relative's surgery
+        "A hysterectomy is planned for next spring.",  # not done yet
+        "She is currently going through menopause.",  # perimenopause
+    ],
+)
+def test_menopause_or_sterilisation_must_be_the_patients_own_and_done(sentence: str) -> None:
+    text = ANKLE.replace("54-year-old", "47-year-old") + "\n2. " + sentence
+    assert judge(text, "Women who are pregnant or breastfeeding", "exclusion").label == "unknown"
 
 
 def test_a_bound_inside_the_age_range_names_a_sub_group() -> None:
-    infant = "0. A 6-month-old male infant has a low urine output."
-    crit = "Infants aged 2-18 months, studied by age group 12-18 months, 6-12 months, < 6 months"
-    assert judge(infant, crit, "inclusion").label != "not_met"
-    assert judge(
-        infant, "Infants aged 8-18 months, studied by age group < 12 months", "inclusion"
-    ).label == ("not_met")
+    baby = "0. A 9-month-old baby girl is brought in with a wet cough."
+    crit = "Babies aged 3-24 months, analysed in strata 12-24 months, 3-12 months, < 9 months"
+    assert judge(baby, crit, "inclusion").label != "not_met"
+    narrow = "Babies aged 10-24 months, analysed in the stratum < 12 months"
+    assert judge(baby, narrow, "inclusion").label == "not_met"
 
 
 def test_an_empty_exclusion_excludes_no_one() -> None:
@@ -536,65 +585,132 @@ def test_an_empty_exclusion_excludes_no_one() -> None:
 
 
 def test_an_absence_is_open_when_the_concept_is_documented_without_its_qualifiers() -> None:
-    text = "0. A 72-year-old woman was hospitalized for a cryptogenic stroke two weeks ago."
-    assert judge(text, "Absence of other potential causes of stroke", "inclusion").label == (
+    text = "0. A 66-year-old man had an embolic stroke of undetermined source last week."
+    assert judge(text, "No other identifiable cause of the stroke", "inclusion").label == (
         "unknown"
     )
     assert judge(MAN, "No history of myocardial infarction", "inclusion").label == "met"
 
 
 def test_an_inference_does_not_answer_a_severity() -> None:
-    text = "0. A 72-year-old man complains of increasing calf pain when walking uphill."
-    assert judge(text, "Claudication", "inclusion").label == "met"
-    assert judge(text, "Known moderate claudication", "inclusion").label == "unknown"
+    text = "0. A 68-year-old woman reports calf cramping on walking two blocks, relieved by rest."
+    assert judge(text, "Intermittent claudication", "inclusion").label == "met"
+    assert judge(text, "Documented severe claudication", "inclusion").label == "unknown"
 
 
-def test_a_woman_has_a_cervix_unless_it_was_removed() -> None:
-    assert judge(YOUNG_WOMAN, "have a cervix", "inclusion").label == "met"
-    removed = YOUNG_WOMAN + "\n2. She had a total hysterectomy in 2010."
-    assert judge(removed, "have a cervix", "inclusion").label == "not_met"
-    assert judge(MAN, "have a cervix", "inclusion").label != "met"
+def test_a_woman_has_her_pelvic_organs_unless_their_removal_is_stated() -> None:
+    woman = "0. A 27-year-old woman attends for routine screening."
+    assert judge(woman, "Participants must have an intact cervix", "inclusion").label == "met"
+    removed = woman + "\n1. She underwent a total hysterectomy in 2015."
+    assert judge(removed, "Participants must have an intact cervix", "inclusion").label == (
+        "not_met"
+    )
+    assert judge(MAN, "Participants must have an intact cervix", "inclusion").label != "met"
+    # "uterus" and "ovaries" are pregnancy-topic words: the organ rule must come first.
+    assert judge(woman, "Women with ovaries", "inclusion").label == "met"
+    assert judge(woman, "Must have a uterus", "inclusion").label == "met"
+
+
+def test_a_partial_removal_leaves_the_organ() -> None:
+    woman = "0. A 41-year-old woman attends for routine screening.\n1. "
+    subtotal = woman + "She had a supracervical hysterectomy for fibroids."
+    assert judge(subtotal, "Women with a cervix", "inclusion").label == "met"
+    assert judge(subtotal, "Must have a uterus", "inclusion").label == "not_met"
+    one = woman + "She had a right oophorectomy for a dermoid cyst."
+    assert judge(one, "Women with ovaries", "inclusion").label == "met"
+    both = woman + "She had a bilateral salpingo-oophorectomy."
+    assert judge(both, "Women with ovaries", "inclusion").label == "not_met"
 
 
 def test_emergency_or_hospital_care_is_an_acute_illness() -> None:
-    er = "0. A 28-year-old woman is brought to the ER with fever.\n1. She was hospitalized."
-    assert judge(er, "Acute disease at the time of enrolment", "exclusion").label == "met"
-    assert judge(er, "Subject in good health", "inclusion").label == "not_met"
-    office = "0. A 43-year-old woman visits her dermatologist for lesions on her neck."
-    assert judge(office, "Acute disease at the time of enrolment", "exclusion").label == "not_met"
-    other = "Acute illness other than the presenting condition"
-    assert judge(er, other, "exclusion").label != "met"
+    assert judge(SEIZURE, "Acute illness at screening", "exclusion").label == "met"
+    assert judge(SEIZURE, "Healthy volunteers", "inclusion").label == "not_met"
+    office = "0. A 50-year-old man sees his dermatologist about a rash on his forearm."
+    assert judge(office, "Acute illness at screening", "exclusion").label == "not_met"
+    recent = "0. A 44-year-old man presents to the ER with back pain over the past 3 days."
+    assert judge(recent, "Acute illness at screening", "exclusion").label == "met"
+    other = "Acute illness other than the reason for this admission"
+    assert judge(SEIZURE, other, "exclusion").label != "met"
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion", "kind"),
+    [
+        # ER = estrogen receptor, ED = erectile dysfunction, "admitted to" = confessed
+        ("0. A 49-year-old woman has ER-positive breast cancer.", "Acute illness", "exclusion"),
+        ("0. A 62-year-old man has ED managed with tadalafil.", "Good general health", "inclusion"),
+        ("0. A 30-year-old man admitted to using heroin.", "Good general health", "inclusion"),
+        # a hospital stay long ago is not an acute illness now
+        (
+            "0. A 40-year-old man was hospitalized 8 years ago for asthma.",
+            "Acute illness",
+            "exclusion",
+        ),
+        (
+            "0. A 40-year-old man was admitted to hospital in 2012.",
+            "Good general health",
+            "inclusion",
+        ),
+        # not a healthy-subject or a general acute-illness criterion
+        (SEIZURE, "Agrees to keep a healthy diet", "inclusion"),
+        (SEIZURE, "Acute conditions of the ear", "exclusion"),
+    ],
+)
+def test_ordinary_wording_is_no_acute_care(text: str, criterion: str, kind: str) -> None:
+    label = judge(text, criterion, kind).label
+    assert label != ("met" if kind == "exclusion" else "not_met")
 
 
 def test_glasgow_coma_scale_is_read_as_a_stated_score() -> None:
-    text = "0. An 8-year-old boy fell from his bike.\n1. The Glasgow Coma Scale (GCS) was 6/15."
-    assert judge(text, "have fixed dilated pupils and GCS = 3", "exclusion").label == "not_met"
-    assert judge(text, "GCS 8 or less", "inclusion").label == "met"
+    assert judge(HEAD_INJURY, "Bilateral non-reactive pupils and GCS = 3", "exclusion").label == (
+        "not_met"
+    )
+    assert judge(HEAD_INJURY, "GCS of 8 or below", "inclusion").label == "met"
     # A met bound joined by "and" to a part that is not a vital sign does not decide it.
-    both = "either a GCS ≤ 8 and an abnormal CT scan or a motor score ≤ 3 and normal CT scan"
-    assert judge(text, both, "inclusion").label != "met"
+    both = "either GCS ≤ 8 and a CT showing bleeding, or motor response ≤ 3 and a normal CT"
+    assert judge(HEAD_INJURY, both, "inclusion").label != "met"
 
 
-def test_a_negation_ends_at_a_semicolon() -> None:
-    crit = "no clinical evidence of left atrial hypertension; and requirement for dialysis support"
-    assert judge(MAN, crit, "inclusion").label == "unknown"
-    assert judge(MAN, "no clinical evidence of left atrial hypertension", "inclusion").label == (
-        "met"
+def test_a_component_of_the_coma_scale_is_not_its_total() -> None:
+    assert judge(HEAD_INJURY, "GCS motor component < 6", "inclusion").label == "unknown"
+    assert judge(HEAD_INJURY, "Glasgow coma scale verbal score <= 4", "exclusion").label == (
+        "unknown"
     )
 
 
+def test_an_equals_sign_before_a_range_is_no_exact_value() -> None:
+    text = "0. A 48-year-old man consults about knee pain.\n1. His BMI is 33 kg/m2."
+    assert judge(text, "BMI = 28-38 kg/m2", "inclusion").label == "met"
+    assert judge(text, "BMI = 25 to 35 kg/m2", "inclusion").label == "met"
+
+
+def test_a_negation_ends_at_a_semicolon_that_opens_a_new_requirement() -> None:
+    crit = "no sign of pulmonary hypertension; and need for vasopressor support"
+    assert judge(CALM, crit, "inclusion").label != "met"
+    assert judge(CALM, "no sign of pulmonary hypertension", "inclusion").label == "met"
+
+
+def test_a_negated_list_separated_by_semicolons_stays_one_negation() -> None:
+    crit = "No previous: transient ischemic attack; angina; or peripheral artery disease"
+    assert judge(CALM, crit, "inclusion").label == "met"
+    # Split at the first semicolon, "angina; or ..." would read as a further requirement.
+    assert judge(CALM + "\n2. He has angina on exertion.", crit, "inclusion").label != "met"
+
+
 def test_candidacy_for_a_treatment_is_a_clinical_judgement() -> None:
-    crit = "Patients not considered candidates for surgical revascularization"
+    crit = "Patients not deemed suitable for open bypass surgery"
     assert judge(MAN, crit, "inclusion").label == "unknown"
 
 
 def test_a_named_site_of_care_is_not_in_a_summary() -> None:
     assert judge(MAN, "Stroke", "inclusion").label == "met"
-    assert judge(MAN, "Seen at UCSF Medical Center for stroke", "inclusion").label == "unknown"
+    assert judge(
+        MAN, "Followed at Riverside University Hospital for stroke", "inclusion"
+    ).label == ("unknown")
 
 
 def test_naming_a_vital_sign_does_not_meet_a_bound_on_its_value() -> None:
     assert judge(YOUNG_WOMAN, "Fever", "inclusion").label == "met"
-    assert judge(YOUNG_WOMAN, "Sudden onset of fever (> 38.5 °C)", "inclusion").label == "unknown"
-    stated = YOUNG_WOMAN + "\n2. Her temperature is 39.2 C."
-    assert judge(stated, "Sudden onset of fever (> 38.5 °C)", "inclusion").label == "met"
+    assert judge(YOUNG_WOMAN, "Abrupt fever above 39 °C", "inclusion").label == "unknown"
+    stated = YOUNG_WOMAN + "\n2. Her temperature is 39.6 C."
+    assert judge(stated, "Abrupt fever above 39 °C", "inclusion").label == "met"
