@@ -3,4 +3,4 @@
 Nothing heavy happens at import time: pipelines and lexicons load lazily on first use.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

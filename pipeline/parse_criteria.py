@@ -14,6 +14,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Literal
 
 from criteria_models.facts import PatientFact
@@ -1158,6 +1159,7 @@ def _lexicon_meaning(
     facts = [*facts, *_inflected_facts(text, facts)]
     facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
     facts = [_asa_score(text, f) for f in facts]
+    facts = sorted([*facts, *_language_list_facts(text, facts)], key=lambda f: f.start)
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)
     parts: list[_Part] = []
@@ -1387,10 +1389,51 @@ def _consent_act(text: str) -> Requirement | None:
     return Not(item=condition) if denied else condition
 
 
+@cache
+def _language_names() -> tuple[re.Pattern[str], dict[str, tuple[str, str]]]:
+    from pipeline.concepts import language_concepts
+
+    by_name = {name.split(" ", 1)[1].lower(): (code, name) for code, name, _ in language_concepts()}
+    names = "|".join(sorted((re.escape(n) for n in by_name), key=len, reverse=True))
+    return re.compile(rf"\b({names})\b", re.I), by_name
+
+
+def _language_list_facts(text: str, facts: list[PatientFact]) -> list[PatientFact]:
+    """The other languages of a list that shares one phrase: "English or Spanish speaking",
+    "fluent in Mandarin or Taiwanese", "speaks English, French or German" name each language;
+    the lexicon's phrase covers only the one next to its verb. The languages are alternatives."""
+    pattern, by_name = _language_names()
+    known = {(f.start, f.end) for f in facts}
+    out: list[PatientFact] = []
+    for f in facts:
+        if not (f.code_system == "ELIG" and f.code.startswith("language_")):
+            continue
+        # a list just before the phrase ("English or [Spanish speaking]") or just after it
+        # ("[fluent in Mandarin] or Taiwanese")
+        before = re.search(r"((?:[A-Z][a-z]+\s*(?:,|or|and/or|and)\s*)+)$", text[: f.start])
+        after = re.match(r"((?:\s*(?:,|or|and/or|and)\s*[A-Z][a-z]+)+)", text[f.end :])
+        spans: list[tuple[int, int]] = []
+        if before:
+            spans += [
+                (before.start(1) + m.start(), before.start(1) + m.end())
+                for m in pattern.finditer(before[1])
+            ]
+        if after:
+            spans += [(f.end + m.start(), f.end + m.end()) for m in pattern.finditer(after[1])]
+        for start, end in spans:
+            code, name = by_name[text[start:end].lower()]
+            if (start, end) not in known and code != f.code:
+                out.append(replace(f, code=code, preferred_name=name, start=start, end=end))
+                known.add((start, end))
+    return out
+
+
 def _is_language(node: Requirement) -> bool:
     """A condition (or its absence) on the languages a person speaks: the "language" category."""
     if isinstance(node, Not):
         return _is_language(node.item)
+    if isinstance(node, AnyOf | AllOf):
+        return all(_is_language(item) for item in node.items)
     return isinstance(node, Condition) and all(
         c.system == "ELIG" and c.code.startswith("language_") for c in node.concepts
     )

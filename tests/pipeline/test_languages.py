@@ -60,3 +60,27 @@ def test_words_between_a_negation_and_the_language_keep_it_affirmed() -> None:
 
     requirement, _ = criterion_requirement("Not currently enrolled and speaks English", "inclusion")
     assert type(requirement).__name__ != "Not", requirement
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("English or Spanish speaking", ["language_english", "language_spanish"]),
+        (
+            "Speaks English, French or German",
+            ["language_english", "language_french", "language_german"],
+        ),
+    ],
+)
+def test_a_list_of_languages_sharing_one_phrase_gives_alternatives(
+    text: str, codes: list[str]
+) -> None:
+    from criteria_models.model import AnyOf, Condition
+    from pipeline.parse_criteria import criterion_requirement
+
+    requirement, category = criterion_requirement(text, "inclusion")
+    assert isinstance(requirement, AnyOf) and category == "language", requirement
+    found = [
+        c.code for item in requirement.items if isinstance(item, Condition) for c in item.concepts
+    ]
+    assert found == codes
