@@ -21,6 +21,7 @@ from criteria_models.facts import PatientFact
 from criteria_models.model import (
     AllOf,
     AnyOf,
+    AtLeast,
     Cohort,
     Comparator,
     ConceptRef,
@@ -772,6 +773,7 @@ def _known_ref(key: str) -> ConceptRef | None:
 
 _NOT_CHILDBEARING = ("ICD10CM:Z78.0", "ICD10CM:Z90.710", "ICD10CM:Z90.72", "ICD10CM:N95.1")
 _APPLICABILITY_KEYS = {"ELIG:childbearing_potential"}
+_REPRODUCTIVE_STATES = {"ICD10CM:Z33.1", "ICD10CM:Z39.1"}  # pregnant state, lactation
 
 
 def _applicability(text: str) -> Requirement | None:
@@ -1247,9 +1249,18 @@ def _lexicon_meaning(
     for part in _measurement_parts(text, taken, labs):
         (uncoded if "TEXT:" in " ".join(_analytes(part.requirement)) else parts).append(part)
     if conditions:
+        # "within 5 years", "in the past 6 months": a condition that occurred in the window,
+        # stated in the history or not, unless the criterion asks for it now ("active").
+        windowed = (
+            window is not None
+            and window.max_days_before is not None
+            and not re.search(
+                r"\b(?:active|current(?:ly)?|ongoing|uncontrolled|present)\b", text, re.I
+            )
+        )
         status = (
             "ever"
-            if re.search(r"\b(?:history|previous|prior|ever|previously)\b", text, re.I)
+            if windowed or re.search(r"\b(?:history|previous|prior|ever|previously)\b", text, re.I)
             else "current"
         )
         qualifiers = sorted({q.lower() for q in _QUALIFIERS.findall(text[:cut])})
@@ -1262,12 +1273,20 @@ def _lexicon_meaning(
                 # ("malignancy": every C code) or its category ("heart failure": all of I50).
                 for ref in criterion_refs(f.code_system, f.code, f.preferred_name):
                     refs.setdefault(f"{ref.system}:{ref.code}", ref)
+            # A stated menopause, hysterectomy or bilateral oophorectomy documents that a
+            # pregnancy (and so breastfeeding) is absent, as a negative test would.
+            absent_if = (
+                [r for k in _NOT_CHILDBEARING if (r := _known_ref(k)) is not None]
+                if any(f"{f.code_system}:{f.code}" in _REPRODUCTIVE_STATES for f in group)
+                else []
+            )
             return Condition(
                 concepts=list(refs.values()),
                 exceptions=exception_refs,
                 qualifiers=qualifiers,
                 status=status,  # type: ignore[arg-type]
                 window=window,
+                absent_if=absent_if,
             )
 
         absent = [f for f in conditions if _absence_asked(text, f)]
@@ -1603,6 +1622,7 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
         warnings.append("no criteria found")
     elif not any(s.kind == "exclusion" for s in sections):
         warnings.append("no exclusion part found")
+    _except_index_disease(criteria, title)
     return Protocol(
         trial_id=trial_id,
         title=title,
@@ -1611,6 +1631,58 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
         rule=ProtocolRule(cohorts=rule_cohorts, common_inclusions=common, exclusions=exclusions),
         warnings=warnings,
     )
+
+
+# "Another malignancy", "other primary cancers", "a second malignancy": the trial's own disease
+# is not another one.
+_ANOTHER = re.compile(
+    r"\b(?:another|other|second|additional|concurrent|secondary)\s+(?:\w+\s+){0,2}?"
+    r"(?:malignan\w*|cancers?|neoplasms?|tumou?rs?|primary)\b",
+    re.I,
+)
+
+
+def _except_index_disease(criteria: list[Criterion], title: str | None) -> None:
+    """Add the disease the trial is about (coded in its inclusion criteria, or its title) as an
+    exception to exclusions about *another* disease of the same group, so a lung cancer trial's
+    "another malignancy within 5 years" does not exclude every patient with lung cancer."""
+    index: dict[str, ConceptRef] = {}
+    for c in criteria:
+        if c.kind == "inclusion":
+            for leaf in _condition_leaves(c.requirement):
+                for ref in leaf.concepts:
+                    if ref.system == "ICD10CM":
+                        index.setdefault(ref.code, ref)
+    if title:
+        for f in _facts(title):
+            if f.code_system == "ICD10CM" and f.category == "diagnosis":
+                for ref in criterion_refs(f.code_system, f.code, f.preferred_name):
+                    index.setdefault(ref.code, ref)
+    if not index:
+        return
+    for c in criteria:
+        if c.kind != "exclusion" or not _ANOTHER.search(c.text):
+            continue
+        for leaf in _condition_leaves(c.requirement):
+            inside = [
+                ref
+                for ref in index.values()
+                if any(ref.code.startswith(g.code) for g in leaf.concepts if g.system == ref.system)
+            ]
+            known = {(e.system, e.code) for e in leaf.exceptions}
+            leaf.exceptions.extend(r for r in inside if (r.system, r.code) not in known)
+
+
+def _condition_leaves(node: Requirement | None) -> list[Condition]:
+    if node is None:
+        return []
+    if isinstance(node, Condition):
+        return [node]
+    if isinstance(node, Not):
+        return _condition_leaves(node.item)
+    if isinstance(node, AllOf | AnyOf | AtLeast):
+        return [leaf for item in node.items for leaf in _condition_leaves(item)]
+    return []
 
 
 def _batch_facts(

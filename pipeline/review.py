@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from criteria_models.model import Criterion, CriterionEntity, Protocol
+from criteria_models.model import ConceptRef, Criterion, CriterionEntity, Protocol
 
 _COMPARED_FIELDS = ("kind", "text", "group", "computable", "category", "scored")
 
@@ -182,6 +182,17 @@ def format_diff(d: ProtocolDiff) -> str:
     return "\n".join(lines)
 
 
+def _concept_labels(refs: list[ConceptRef]) -> list[str]:
+    """One label per concept name: a group's many code prefixes ("malignancy": C) show once,
+    with their codes ("malignant neoplasm [C]", "liver disease [B15-B19, K7]")."""
+    codes: dict[str, list[str]] = {}
+    for ref in refs:
+        codes.setdefault(ref.name or ref.code, []).append(ref.code)
+    return [
+        name if len(found) == 1 else f"{name} [{', '.join(found)}]" for name, found in codes.items()
+    ]
+
+
 def describe_requirement(node: Any, depth: int = 0) -> list[str]:
     """One readable line per requirement node, indented by depth."""
     if node is None:
@@ -199,7 +210,7 @@ def describe_requirement(node: Any, depth: int = 0) -> list[str]:
     if t == "not":
         return [f"{pad}not:", *describe_requirement(node.item, depth + 1)]
     if t == "condition":
-        names = ", ".join(c.name or c.code for c in node.concepts)
+        names = ", ".join(_concept_labels(node.concepts))
         text = f"{pad}condition ({node.status}): {names}"
         if node.qualifiers:
             text += f" [{', '.join(node.qualifiers)}]"

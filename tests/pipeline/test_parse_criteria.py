@@ -486,3 +486,33 @@ def test_lower_case_words_after_a_grade_are_not_a_list_of_grades(text: str) -> N
     requirement, _ = criterion_requirement(text, "inclusion")
     grades = [m for m in _measurements(requirement) if m.comparator == "=="]
     assert grades == [], requirement
+
+
+ONCOLOGY = (
+    "Inclusion Criteria:\n- Histologically confirmed non-small cell lung cancer, stage IV.\n"
+    "Exclusion Criteria:\n- Another malignancy within 5 years, except basal cell carcinoma.\n"
+    "- Pregnant women.\n"
+)
+
+
+def test_another_malignancy_excepts_the_trials_own_disease() -> None:
+    model = parse_protocol(ONCOLOGY)
+    exc = next(c for c in model.criteria if c.text.startswith("Another"))
+    assert isinstance(exc.requirement, Condition)
+    assert {e.code for e in exc.requirement.exceptions} >= {"C34", "C44.91"}
+    # "within 5 years": a malignancy that occurred in the window, historical or not
+    assert exc.requirement.status == "ever"
+
+
+def test_a_plain_malignancy_exclusion_keeps_the_trial_disease() -> None:
+    model = parse_protocol(ONCOLOGY.replace("Another malignancy", "Malignancy"))
+    exc = next(c for c in model.criteria if c.text.startswith("Malignancy"))
+    assert isinstance(exc.requirement, Condition)
+    assert "C34" not in {e.code for e in exc.requirement.exceptions}
+
+
+def test_menopause_or_hysterectomy_documents_no_pregnancy() -> None:
+    model = parse_protocol(ONCOLOGY)
+    exc = next(c for c in model.criteria if c.text.startswith("Pregnant"))
+    assert isinstance(exc.requirement, Condition)
+    assert {"Z78.0", "Z90.710"} <= {r.code for r in exc.requirement.absent_if}

@@ -151,3 +151,10 @@ def test_parse_coverage_counts_codes_and_values_separately() -> None:
     assert by_text["Ulcerative colitis"] == (True, True)
     assert by_text["IPSS 20 or less"] == (False, True)  # a threshold on a text-named analyte
     assert by_text["Willing to follow study procedures"] == (False, False)
+
+
+def test_render_names_a_concept_group_once_with_its_codes() -> None:
+    model = parse_protocol("Exclusion Criteria:\n- Liver disease\n")
+    line = next(x for x in render_text(model).splitlines() if "condition" in x)
+    assert "liver disease [B15, B16, B17, B18, B19, K7]" in line
+    assert "liver disease, liver disease" not in line
