@@ -328,6 +328,10 @@ class Evaluator:
 
     def _condition_window(self, node: Condition, positive: list[PatientFact], what: str) -> Verdict:
         assert node.window is not None
+        if node.status == "current" and node.window.min_days_before is None and positive:
+            # An active condition now ("active autoimmune disease ... in the past 2 years") is
+            # inside any window ending at screening, whenever it began: a stated date is its onset.
+            return Verdict("met", f"{what} documented as current", _evidence(positive))
         dated = [f for f in positive if f.event_date is not None]
         if not dated:
             return Verdict("unknown", f"{what} documented, date not found", _evidence(positive))

@@ -335,7 +335,7 @@ def patient_profile(text: str) -> PatientProfile:
 
     facts = facts_from_doc(get_nlp()(text), "patient", "summary", SCREENING)
     spans = _sentence_spans(text)
-    facts = [_chronic_is_current(f) for f in facts]
+    facts = [chronic_is_current(f) for f in facts]
     facts += implied_facts(text, spans)
     # A summary describes the present: undated, non-historical mentions happen now.
     dated = tuple(
@@ -436,7 +436,7 @@ def _relative_date(text: str, fact: PatientFact) -> dt.date:
     return SCREENING - dt.timedelta(days=round(_days(m["n"], m["unit"])))
 
 
-def _chronic_is_current(fact: PatientFact) -> PatientFact:
+def chronic_is_current(fact: PatientFact) -> PatientFact:
     """ "History of bipolar disorder" in a case summary means the patient has it: a lifelong
     condition (``chronic_prefixes``) does not end, so its history is its present."""
     if (

@@ -54,7 +54,9 @@ def facts_by_patient(facts: Iterable[PatientFact]) -> dict[str, list[PatientFact
 def match_patients(
     protocol: Protocol, patients: Sequence[Patient], facts: Iterable[PatientFact]
 ) -> Iterator[PatientResult]:
-    grouped = facts_by_patient(facts)
+    from pipeline.judge import chronic_is_current
+
+    grouped = facts_by_patient(chronic_is_current(f) for f in facts)
     for patient in patients:
         yield evaluate_protocol(protocol, patient.context, grouped.get(patient.patient_id, []))
 

@@ -371,3 +371,16 @@ def test_a_requirement_edited_in_place_is_evaluated_afresh() -> None:
     assert label(node, facts) == "unknown"
     node.concepts[0].code = "E11"  # a reviewer corrects the code in a notebook
     assert label(node, facts) == "met"
+
+
+def test_a_current_condition_is_inside_a_window_ending_at_screening() -> None:
+    """'Active Crohn disease in the past 2 years': onset in 2015 does not put it outside."""
+    window = TimeWindow(max_days_before=730)
+    onset = fact("K50", event_date=dt.date(2015, 6, 1))
+    assert label(Condition(concepts=[CROHN], status="current", window=window), [onset]) == "met"
+    # an 'ever' condition keeps its date: a flare in 2015 is not within the past 2 years
+    assert label(Condition(concepts=[CROHN], status="ever", window=window), [onset]) == "not_met"
+    # and a bound on the onset ('diagnosed >= 6 months before') still reads the date
+    recent = fact("K50", event_date=SCREEN - dt.timedelta(days=30))
+    node = Condition(concepts=[CROHN], status="current", window=TimeWindow(min_days_before=182))
+    assert label(node, [recent]) == "not_met"
