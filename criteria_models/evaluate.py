@@ -525,11 +525,12 @@ class Evaluator:
                 return Verdict("unknown", "sex not recorded")
             ok = self.context.sex.upper()[:1] == str(node.value).upper()[:1]
             return Verdict("met" if ok else "not_met", f"sex {self.context.sex}")
-        age = self.context.age_years()
-        if age is None:
+        years = self.context.age_years()
+        if years is None:
             return Verdict("unknown", "age not known")
+        age = int(years)  # completed years, as ages are stated: 65 and a half is 65, not > 65
         ok = _compare(age, node.comparator, float(node.value))
-        return Verdict("met" if ok else "not_met", f"age {age:.0f} {node.comparator} {node.value}")
+        return Verdict("met" if ok else "not_met", f"age {age} {node.comparator} {node.value}")
 
 
 def _negate(comparator: Comparator) -> str:
@@ -572,12 +573,15 @@ def evaluate_protocol(
 
     exclusions = [e for e in rule.exclusions if e in scored]
     commons = [c for c in rule.common_inclusions if c in scored]
-    met_cohorts = [ch for ch in rule.cohorts if all(label(i) == "met" for i in ch.criteria)]
-    possible = [
+    # A cohort inclusion that does not apply to the patient (contraception for a man) is
+    # satisfied, as a common inclusion is; a cohort still needs one inclusion actually met.
+    met_cohorts = [
         ch
         for ch in rule.cohorts
-        if not any(label(i) in ("not_met", "not_applicable") for i in ch.criteria)
+        if all(label(i) in ("met", "not_applicable") for i in ch.criteria)
+        and any(label(i) == "met" for i in ch.criteria)
     ]
+    possible = [ch for ch in rule.cohorts if not any(label(i) == "not_met" for i in ch.criteria)]
     commons_ok = all(label(c) in ("met", "not_applicable") for c in commons)
     if any(label(e) == "met" for e in exclusions):
         overall = "excluded"

@@ -32,6 +32,12 @@ def _is_abbreviation(word: str) -> bool:
     return word in _TITLES or word.lower() in _ABBREVIATIONS
 
 
+def _mixed_case(text: str) -> bool:
+    """Capitals mixed with lower case ("eGFR", "HbA1c", "QTcF", "hCG", "pH"): the way lab and
+    test names are written, so such a word after a full stop starts a sentence."""
+    return any(c.isupper() for c in text) and any(c.islower() for c in text)
+
+
 # Bits of a word type's flags: what the boundary rules need to know about one word.
 ENDS_LINE = 1  # a boundary follows it whatever comes next (line break, ';')
 TERMINAL = 2  # '.', '?', '!': a boundary follows when the next word starts a sentence
@@ -52,7 +58,7 @@ def word_flags(vocab: Vocab, text: str) -> int:
         flags |= DOTTED
     if _is_abbreviation(text):
         flags |= ABBREVIATION
-    if lex.is_upper or lex.is_title or lex.like_num or text in {"-", "*"}:
+    if lex.is_upper or lex.is_title or lex.like_num or text in {"-", "*"} or _mixed_case(text):
         flags |= STARTS_LIKE_SENTENCE
     return flags
 

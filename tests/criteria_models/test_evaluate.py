@@ -384,3 +384,44 @@ def test_a_current_condition_is_inside_a_window_ending_at_screening() -> None:
     recent = fact("K50", event_date=SCREEN - dt.timedelta(days=30))
     node = Condition(concepts=[CROHN], status="current", window=TimeWindow(min_days_before=182))
     assert label(node, [recent]) == "not_met"
+
+
+def _one_cohort_protocol(*criteria: Criterion) -> Protocol:
+    return Protocol(
+        trial_id="T",
+        criteria=list(criteria),
+        rule=ProtocolRule(cohorts=[Cohort(id="MAIN", criteria=[c.id for c in criteria])]),
+    )
+
+
+def test_a_cohort_inclusion_that_does_not_apply_is_satisfied() -> None:
+    """Contraception for women of childbearing potential does not make a man ineligible."""
+    crohn = Criterion(
+        id="INC-01", kind="inclusion", text="Crohn", requirement=Condition(concepts=[CROHN])
+    )
+    contraception = Criterion(
+        id="INC-02",
+        kind="inclusion",
+        text="Contraception",
+        applicability=Demographic(attribute="sex", value="F"),
+        requirement=Condition(concepts=[ConceptRef(system="ELIG", code="contraception_agreement")]),
+    )
+    man = PatientContext("P2", "M", dt.date(1980, 1, 1), SCREEN)
+    result = evaluate_protocol(_one_cohort_protocol(crohn, contraception), man, [fact("K50.90")])
+    assert result.criteria["INC-02"].label == "not_applicable"
+    assert result.overall == "eligible"
+    # but a cohort of inclusions that all do not apply is no cohort met
+    only_na = evaluate_protocol(_one_cohort_protocol(contraception), man, [])
+    assert only_na.overall != "eligible"
+
+
+def test_age_is_compared_in_completed_years() -> None:
+    sixty_five_and_a_half = PatientContext("P3", "F", dt.date(1959, 9, 1), SCREEN)
+    assert (
+        label(Demographic(attribute="age", comparator="<=", value=65), [], sixty_five_and_a_half)
+        == "met"
+    )
+    assert (
+        label(Demographic(attribute="age", comparator=">", value=65), [], sixty_five_and_a_half)
+        == "not_met"
+    )

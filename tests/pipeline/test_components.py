@@ -40,6 +40,9 @@ def sentences(text: str) -> list[str]:
         ("QTc 424 ms. HIV negative", ["QTc 424 ms.", "HIV negative"]),
         ("Stool neg. Will repeat", ["Stool neg.", "Will repeat"]),
         ("Seen today. no change", ["Seen today. no change"]),
+        # lab names written in mixed case start a sentence like title case does
+        ("Denies chest pain. eGFR 25", ["Denies chest pain.", "eGFR 25"]),
+        ("No h/o DVT. HbA1c 8.1%", ["No h/o DVT.", "HbA1c 8.1%"]),
         ("Plan:\n- MTX\n- folate", ["Plan:", "- MTX", "- folate"]),
         ("", []),
     ],

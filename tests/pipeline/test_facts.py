@@ -222,3 +222,8 @@ def test_side_or_organism_letters_are_not_lab_flags() -> None:
     assert not any(m.startswith("flag=") for m in k.term_modifiers)
     c = _lab("Creatinine 1.0 mg/dL (L) knee effusion noted.", "creatinine")
     assert not any(m.startswith("flag=") for m in c.term_modifiers)
+
+
+def test_w_slash_o_negates_like_without() -> None:
+    assert one("Major depressive disorder, severe w/o psychotic features.", "F29").negated
+    assert not one("Major depressive disorder, severe w/o psychotic features.", "F32.9").negated
