@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -849,6 +850,33 @@ def facts_from_doc(
                 **extra,  # type: ignore[arg-type]
             )
         )
+    return out + _blood_pressure_parts(out, ctx.text)
+
+
+_BP_PAIR = re.compile(
+    r"[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])", re.IGNORECASE
+)
+
+
+def _blood_pressure_parts(facts: list[PatientFact], text: str) -> list[PatientFact]:
+    """'BP 92/60 mmHg' is a systolic and a diastolic value: criteria bound them one by one
+    ("SBP < 95", "blood pressure > 140/90" read as either part above)."""
+    out: list[PatientFact] = []
+    for f in facts:
+        if f.code != "blood_pressure" or f.value_as_number is not None:
+            continue
+        m = _BP_PAIR.match(text, f.end)
+        if m is None:
+            continue
+        for code, name, value in (
+            ("systolic_bp", "systolic blood pressure", m[1]),
+            ("diastolic_bp", "diastolic blood pressure", m[2]),
+        ):
+            out.append(
+                replace(
+                    f, code=code, preferred_name=name, value_as_number=float(value), unit="mmHg"
+                )
+            )
     return out
 
 

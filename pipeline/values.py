@@ -96,6 +96,14 @@ class LabValue(NamedTuple):
 _OUT_OF_MAX = re.compile(r"\s?/\s?(\d{1,3})(?![\d/]|\.\d)")
 
 
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+_ROMAN_GRADE = re.compile(
+    # a lone "I" only after a class word: "NYHA I was seen" is a pronoun
+    r"^\s*(?:(?:functional\s+)?(?:class|grade|stage|score|status)\s*:?\s*(VI|IV|V|I{1,3})|"
+    r"(VI|IV|V|II|III))\b(?!\.\w)"
+)
+
+
 def to_number(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -119,13 +127,19 @@ def read_quantity(
         re.IGNORECASE,
     )
     m = pattern.match(after)
-    if not unitless:
-        # A range stated with a unit ("survival 6-10 weeks") is a bound: at most the upper value.
-        r = re.match(
-            rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE
-        )
-        if r:
-            return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
+    # A range stated with a unit ("survival 6-10 weeks", "LVEF 25-30%") is a bound: at most the
+    # upper value.
+    r = re.match(
+        rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE
+    )
+    if r:
+        return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
+    if not m and scale_max:
+        # A grade in Roman numerals ("NYHA class III", "ASA II") on a score with a maximum.
+        g = _ROMAN_GRADE.match(after)
+        grade = (g[1] or g[2]) if g else None
+        if g and grade and _ROMAN[grade] <= scale_max:
+            return LabValue(float(_ROMAN[grade]), None, None, end=g.end())
     if not m:
         return None
     unit = m[3]

@@ -227,3 +227,9 @@ def test_side_or_organism_letters_are_not_lab_flags() -> None:
 def test_w_slash_o_negates_like_without() -> None:
     assert one("Major depressive disorder, severe w/o psychotic features.", "F29").negated
     assert not one("Major depressive disorder, severe w/o psychotic features.", "F32.9").negated
+
+
+def test_a_blood_pressure_pair_gives_systolic_and_diastolic_values() -> None:
+    found = {f.code: f.value_as_number for f in facts("BP 92/60 mmHg at triage.")}
+    assert found["systolic_bp"] == 92 and found["diastolic_bp"] == 60
+    assert "systolic_bp" not in {f.code for f in facts("BP checked daily.")}

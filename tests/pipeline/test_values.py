@@ -93,3 +93,22 @@ def test_score_out_of_the_scale_maximum(after: str, scale_max: int, value: float
 def test_other_slashed_numbers_are_not_scores(after: str, scale_max: int | None) -> None:
     """A date ("INR 3/15") or a fraction of another maximum is no score of this scale."""
     assert read_quantity(after, [], True, scale_max) is None
+
+
+@pytest.mark.parametrize(
+    ("after", "value"), [(" class III symptoms", 3.0), (" II", 2.0), (" class I", 1.0)]
+)
+def test_roman_grade_on_a_score_with_a_maximum(after: str, value: float) -> None:
+    q = read_quantity(after, [], True, 4)
+    assert q is not None and q.value == value
+
+
+@pytest.mark.parametrize(("after", "scale_max"), [(" I was seen", 4), (" III", None), (" V", 4)])
+def test_roman_numerals_that_are_no_grade(after: str, scale_max: int | None) -> None:
+    """A pronoun, a lab without a score maximum, a grade above the maximum."""
+    assert read_quantity(after, [], True, scale_max) is None
+
+
+def test_a_range_with_a_unit_is_at_most_its_upper_value_even_for_unitless_labs() -> None:
+    q = read_quantity(" 25-30%.", ["%"], True)
+    assert q is not None and (q.comparator, q.value, q.unit) == ("<=", 30.0, "%")
