@@ -198,11 +198,13 @@ _TRIAL_SENTENCE = re.compile(
     r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
 )
 _CURRENT_WORDS = re.compile(
-    r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily)\b",
+    r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily|"
+    r"takes|(?:is|are)\s+(?:taking|using|on))\b",
     re.I,
 )
 _CURRENT_PREFILTER = _Prefiltered(
-    _CURRENT_WORDS, ("current", "ongoing", "continu", "remains", "still", "daily")
+    _CURRENT_WORDS,
+    ("current", "ongoing", "continu", "remains", "still", "daily", "takes", "taking", "using", " on"),
 )
 
 

@@ -233,3 +233,14 @@ def test_a_blood_pressure_pair_gives_systolic_and_diastolic_values() -> None:
     found = {f.code: f.value_as_number for f in facts("BP 92/60 mmHg at triage.")}
     assert found["systolic_bp"] == 92 and found["diastolic_bp"] == 60
     assert "systolic_bp" not in {f.code for f in facts("BP checked daily.")}
+
+
+def test_off_a_drug_is_not_taking_it() -> None:
+    assert one("Off metoprolol since June.", "metoprolol").negated
+    assert not one("Fell off a ladder; on aspirin.", "aspirin").negated
+
+
+def test_present_tense_use_dates_the_drug_to_the_note() -> None:
+    date = dt.date(2025, 11, 1)
+    (f,) = [x for x in facts_from_doc(get_nlp()("She takes sertraline 50 mg."), "p", "n", date)]
+    assert f.event_date == date

@@ -516,3 +516,11 @@ def test_menopause_or_hysterectomy_documents_no_pregnancy() -> None:
     exc = next(c for c in model.criteria if c.text.startswith("Pregnant"))
     assert isinstance(exc.requirement, Condition)
     assert {"Z78.0", "Z90.710"} <= {r.code for r in exc.requirement.absent_if}
+
+
+def test_current_use_of_a_drug_is_a_recent_window() -> None:
+    requirement, _ = criterion_requirement("Currently taking an SSRI", "inclusion")
+    assert isinstance(requirement, Medication) and requirement.window is not None
+    assert requirement.window.max_days_before == 90
+    requirement, _ = criterion_requirement("Prior treatment with an SSRI", "exclusion")
+    assert isinstance(requirement, Medication) and requirement.window is None
