@@ -1590,6 +1590,7 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
                 )
                 warnings.append(f"{cid}: could not be structured ({type(e).__name__})")
                 requirement, category, applicability = None, "free_text", None
+            warnings.extend(f"{cid}: {w}" for w in _unmodelled(meaning_text, requirement))
             criteria.append(
                 Criterion(
                     id=cid,
@@ -1647,6 +1648,39 @@ def parse_protocol(text: str, trial_id: str = "protocol", title: str | None = No
         rule=ProtocolRule(cohorts=rule_cohorts, common_inclusions=common, exclusions=exclusions),
         warnings=warnings,
     )
+
+
+_DOSE = re.compile(
+    r"(?:>=|<=|≥|≤|>|<|at\s+least|more\s+than|less\s+than|up\s+to)?\s*\d+(?:\.\d+)?\s*"
+    r"(?:mg|g|mcg|µg|ug|IU|units?)(?:\s*/\s*(?:day|d|kg|m2|week))?\b",
+    re.I,
+)
+_FAMILY_HISTORY = re.compile(
+    r"\bfamily\s+(?:medical\s+)?history\b|\bfirst[-\s]degree\s+relative", re.I
+)
+
+
+def _unmodelled(text: str, requirement: Requirement | None) -> list[str]:
+    """What a criterion asks that the model cannot hold, for the reviewer: a drug's dose
+    ("metformin >= 1500 mg/day"), a relative's history (the evaluator counts only the patient's)."""
+    out: list[str] = []
+    if requirement is not None and _has_medication(requirement):
+        dose = _DOSE.search(text)
+        if dose is not None:
+            out.append(f"dose '{dose.group(0).strip()}' is not in the model: check it by hand")
+    if _FAMILY_HISTORY.search(text):
+        out.append("family history is not in the model (only the patient's own history counts)")
+    return out
+
+
+def _has_medication(node: Requirement) -> bool:
+    if isinstance(node, Medication):
+        return True
+    if isinstance(node, Not):
+        return _has_medication(node.item)
+    if isinstance(node, AllOf | AnyOf | AtLeast):
+        return any(_has_medication(i) for i in node.items)
+    return False
 
 
 # "Another malignancy", "other primary cancers", "a second malignancy": the trial's own disease

@@ -524,3 +524,13 @@ def test_current_use_of_a_drug_is_a_recent_window() -> None:
     assert requirement.window.max_days_before == 90
     requirement, _ = criterion_requirement("Prior treatment with an SSRI", "exclusion")
     assert isinstance(requirement, Medication) and requirement.window is None
+
+
+def test_what_the_model_cannot_hold_is_a_warning() -> None:
+    model = parse_protocol(
+        "Inclusion Criteria:\n- On metformin >= 1500 mg/day\n"
+        "Exclusion Criteria:\n- Personal or family history of thyroid cancer\n- Asthma\n"
+    )
+    assert any(w.startswith("INC-01: dose '>= 1500 mg/day'") for w in model.warnings)
+    assert any(w.startswith("EXC-01: family history") for w in model.warnings)
+    assert not any(w.startswith("EXC-02") for w in model.warnings)
