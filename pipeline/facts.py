@@ -199,12 +199,23 @@ _TRIAL_SENTENCE = re.compile(
 )
 _CURRENT_WORDS = re.compile(
     r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily|"
-    r"takes|(?:is|are)\s+(?:taking|using|on))\b",
+    r"takes|(?:is|are)\s+(?:taking|using|on)|stable\s+on)\b",
     re.I,
 )
 _CURRENT_PREFILTER = _Prefiltered(
     _CURRENT_WORDS,
-    ("current", "ongoing", "continu", "remains", "still", "daily", "takes", "taking", "using", " on"),
+    (
+        "current",
+        "ongoing",
+        "continu",
+        "remains",
+        "still",
+        "daily",
+        "takes",
+        "taking",
+        "using",
+        " on",
+    ),
 )
 
 

@@ -620,15 +620,6 @@ def _days(number: str | None, unit: str | None) -> int:
     return max(1, round(_count(number) * _DAYS[(unit or "d")[0].lower()]))
 
 
-# Current use of a drug: the words, and how recent a dated mention of use must be.
-_CURRENT_USE = re.compile(
-    r"\b(?:current(?:ly)?\s+(?:taking|receiving|using|on|treated\s+with|use\s+of|treatment\s+with)|"
-    r"(?:is|are|be)\s+(?:taking|receiving|on)|receiving|concomitant\s+use\s+of|ongoing\s+(?:use|treatment))\b",
-    re.I,
-)
-CURRENT_USE_DAYS = 90
-
-
 def _window(text: str) -> TimeWindow | None:
     """Time window relative to the index date; the anchor named in the text is kept in ``text``."""
     anchor = _ANCHOR.search(text)
@@ -1326,14 +1317,7 @@ def _lexicon_meaning(
             else []
         )
         groups = _medication_groups(text, drugs) if kind == "inclusion" else [drugs]
-        med_window = window
-        if med_window is None and not outcomes and _CURRENT_USE.search(text[:cut]):
-            # "Currently taking an SSRI", "receiving a beta blocker": use at screening, read as
-            # a dated mention of use in the last CURRENT_USE_DAYS (a stop or an "off" is not).
-            med_window = TimeWindow(max_days_before=CURRENT_USE_DAYS, text="current use")
-        medications: list[Requirement] = [
-            _medication(g, outcomes, routes, med_window) for g in groups
-        ]
+        medications: list[Requirement] = [_medication(g, outcomes, routes, window) for g in groups]
         parts.append(_Part(*_span(drugs), _flat(AllOf, medications)))
     if remission is not None and parts:
         not_remission = _not_in_remission()

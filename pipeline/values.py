@@ -127,13 +127,15 @@ def read_quantity(
         re.IGNORECASE,
     )
     m = pattern.match(after)
-    # A range stated with a unit ("survival 6-10 weeks", "LVEF 25-30%") is a bound: at most the
-    # upper value.
-    r = re.match(
-        rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE
-    )
-    if r:
-        return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
+    if not unitless:
+        # A range stated with a unit ("survival 6-10 weeks") is a bound: at most the upper value.
+        # (Not for labs read without a unit: in a criterion "BMI 25-45 kg/m2" is two bounds,
+        # which the criteria parser reads itself.)
+        r = re.match(
+            rf"^{_FILLER}({NUMBER})\s*(?:-|–|to)\s*({NUMBER})\s*({unit_re})", after, re.IGNORECASE
+        )
+        if r:
+            return LabValue(to_number(r[2]), "<=", r[3], end=r.end())
     if not m and scale_max:
         # A grade in Roman numerals ("NYHA class III", "ASA II") on a score with a maximum.
         g = _ROMAN_GRADE.match(after)

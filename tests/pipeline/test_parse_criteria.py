@@ -518,14 +518,6 @@ def test_menopause_or_hysterectomy_documents_no_pregnancy() -> None:
     assert {"Z78.0", "Z90.710"} <= {r.code for r in exc.requirement.absent_if}
 
 
-def test_current_use_of_a_drug_is_a_recent_window() -> None:
-    requirement, _ = criterion_requirement("Currently taking an SSRI", "inclusion")
-    assert isinstance(requirement, Medication) and requirement.window is not None
-    assert requirement.window.max_days_before == 90
-    requirement, _ = criterion_requirement("Prior treatment with an SSRI", "exclusion")
-    assert isinstance(requirement, Medication) and requirement.window is None
-
-
 def test_what_the_model_cannot_hold_is_a_warning() -> None:
     model = parse_protocol(
         "Inclusion Criteria:\n- On metformin >= 1500 mg/day\n"

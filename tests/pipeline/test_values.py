@@ -109,6 +109,8 @@ def test_roman_numerals_that_are_no_grade(after: str, scale_max: int | None) -> 
     assert read_quantity(after, [], True, scale_max) is None
 
 
-def test_a_range_with_a_unit_is_at_most_its_upper_value_even_for_unitless_labs() -> None:
-    q = read_quantity(" 25-30%.", ["%"], True)
-    assert q is not None and (q.comparator, q.value, q.unit) == ("<=", 30.0, "%")
+def test_a_range_of_a_lab_read_without_unit_is_left_to_the_criteria_parser() -> None:
+    """'BMI 25-45 kg/m2' in a criterion is two bounds; read as '<= 45' it would lose one."""
+    assert read_quantity(" 25-45 kg/m2", ["kg/m2"], True) is None
+    q = read_quantity(" 6-10 weeks", ["weeks"], False)
+    assert q is not None and (q.comparator, q.value) == ("<=", 10.0)
