@@ -528,9 +528,13 @@ class Evaluator:
         years = self.context.age_years()
         if years is None:
             return Verdict("unknown", "age not known")
-        age = int(years)  # completed years, as ages are stated: 65 and a half is 65, not > 65
-        ok = _compare(age, node.comparator, float(node.value))
-        return Verdict("met" if ok else "not_met", f"age {age} {node.comparator} {node.value}")
+        bound = float(node.value)
+        # Ages in whole years are completed years (65 and a half is 65, not > 65); a bound in
+        # months ("2-18 months" is 0.17-1.5 years) compares the exact age.
+        age: float = float(int(years)) if bound.is_integer() else years
+        ok = _compare(age, node.comparator, bound)
+        shown = f"{age:.0f}" if bound.is_integer() else f"{age:.2f}"
+        return Verdict("met" if ok else "not_met", f"age {shown} {node.comparator} {node.value}")
 
 
 def _negate(comparator: Comparator) -> str:

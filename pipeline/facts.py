@@ -199,7 +199,7 @@ _TRIAL_SENTENCE = re.compile(
 )
 _CURRENT_WORDS = re.compile(
     r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily|"
-    r"takes|(?:is|are)\s+(?:taking|using|on)|stable\s+on)\b",
+    r"takes|(?:is|are) (?:taking|using)|is on|are on|stable on)\b",
     re.I,
 )
 _CURRENT_PREFILTER = _Prefiltered(
@@ -214,7 +214,9 @@ _CURRENT_PREFILTER = _Prefiltered(
         "takes",
         "taking",
         "using",
-        " on",
+        "is on",
+        "are on",
+        "stable on",
     ),
 )
 

@@ -244,3 +244,7 @@ def test_present_tense_use_dates_the_drug_to_the_note() -> None:
     date = dt.date(2025, 11, 1)
     (f,) = [x for x in facts_from_doc(get_nlp()("She takes sertraline 50 mg."), "p", "n", date)]
     assert f.event_date == date
+
+
+def test_a_roman_numeral_grade_is_the_scores_value_in_a_note() -> None:
+    assert one("NYHA class III symptoms on exertion.", "nyha_class").value_as_number == 3
