@@ -103,6 +103,7 @@ from criteria_models.model import (
     Demographic,
     Label,
     Measurement,
+    Medication,
     Not,
     Requirement,
     TimeWindow,
@@ -1260,12 +1261,15 @@ _TIME_TERMS = content_terms(
 @lru_cache(maxsize=1)
 def _synonym_terms() -> dict[str, frozenset[str]]:
     """Content words of every term of a lexicon concept, by its preferred name."""
-    from pipeline.lexicon import load_concepts
+    from pipeline.lexicon import load_concepts, load_drugs
 
     out: dict[str, set[str]] = {}
     for c in load_concepts().concepts:
         words = " ".join([c.preferred_name, *c.terms, *c.case_sensitive_terms])
         out.setdefault(c.preferred_name.lower(), set()).update(content_terms(words))
+    drugs = load_drugs()
+    for cls, terms in drugs.class_terms.items():
+        out.setdefault(f"class:{cls}", set()).update(content_terms(" ".join([cls, *terms])))
     return {k: frozenset(v) for k, v in out.items()}
 
 
@@ -1298,13 +1302,22 @@ def broadened_names(requirement: Requirement | None) -> list[str]:
     from pipeline.concepts import concept_index
 
     records = concept_index().records
-    return [
+    names = [
         c.name
         for leaf in _leaves(requirement)
         if isinstance(leaf, Condition)
         for c in leaf.concepts
         if c.name and f"{c.system}:{c.code}" not in records
     ]
+    # A drug class is matched by its member drugs ("SSRIs" by sertraline): the note never
+    # writes the class's own words.
+    names += [
+        f"class:{cls}"
+        for leaf in _leaves(requirement)
+        if isinstance(leaf, Medication)
+        for cls in leaf.drug_classes
+    ]
+    return names
 
 
 def concept_names(requirement: Requirement | None) -> list[str]:

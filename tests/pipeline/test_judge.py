@@ -714,3 +714,14 @@ def test_naming_a_vital_sign_does_not_meet_a_bound_on_its_value() -> None:
     assert judge(YOUNG_WOMAN, "Abrupt fever above 39 °C", "inclusion").label == "unknown"
     stated = YOUNG_WOMAN + "\n2. Her temperature is 39.6 C."
     assert judge(stated, "Abrupt fever above 39 °C", "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    ("criterion", "drug"),
+    [("Use of SSRIs", "sertraline"), ("Treatment with TNF inhibitors", "adalimumab")],
+)
+def test_a_member_drug_documents_the_class_an_exclusion_names(criterion: str, drug: str) -> None:
+    text = f"0. A 52-year-old woman.\n1. Current medications: {drug} daily."
+    assert judge(text, criterion, "exclusion").label == "met"
+    # the class matched, its qualifiers still need documenting
+    assert judge(text, f"{criterion} for chronic pain", "exclusion").label == "not_met"
