@@ -234,3 +234,17 @@ def test_a_bare_k_is_no_potassium(text: str) -> None:
     """A bare "K" would be matched without a number after it (the lab matcher does not require
     one), so it is not a potassium term; "K+" and "potassium" are."""
     assert "LAB:potassium" not in _keys(text)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("History of gonorrhea, treated.", "A54.9"),
+        ("Chlamydia screen positive last year.", "A74.9"),
+    ],
+)
+def test_common_sexually_transmitted_infections_are_coded(sentence: str, code: str) -> None:
+    from pipeline.facts import facts_from_doc
+    from pipeline.nlp import get_nlp
+
+    assert code in {f.code for f in facts_from_doc(get_nlp()(sentence), "p", "n", None)}
