@@ -377,6 +377,8 @@ class Evaluator:
             ]
         if node.window is not None:
             return self._medication_window(node, taken, denied, what)
+        if node.current:
+            taken, denied = _current_use(taken, denied)
         agents = sorted({f.preferred_name for f in taken if f.code_system != "DRUGCLASS"})
         # A class mention with a count ("two anti-TNF agents") stands for that many agents.
         class_counts = [int(f.value_as_number or 1) for f in taken if f.code_system == "DRUGCLASS"]
@@ -535,6 +537,27 @@ class Evaluator:
         ok = _compare(age, node.comparator, bound)
         shown = f"{age:.0f}" if bound.is_integer() else f"{age:.2f}"
         return Verdict("met" if ok else "not_met", f"age {shown} {node.comparator} {node.value}")
+
+
+def _current_use(
+    taken: list[PatientFact], denied: list[PatientFact]
+) -> tuple[list[PatientFact], list[PatientFact]]:
+    """Agents in use now: for each agent the latest statement (later note, then later in the
+    note) decides; a stop ("discontinued 2023", "off apixaban") or a denial ends use. A class
+    denial ("not on any anticoagulant") after an agent's last use ends that agent too."""
+    latest: dict[str, PatientFact] = {}
+    for f in sorted(taken + denied, key=_sort_key):
+        latest[f.code] = f
+    class_denials = [f for f in denied if f.code_system == "DRUGCLASS"]
+    now: list[PatientFact] = []
+    ended: list[PatientFact] = []
+    for f in latest.values():
+        stopped = f.negated or f.outcome == "stopped"
+        later_denial = any(
+            _sort_key(d) > _sort_key(f) and d.code in f.drug_classes for d in class_denials
+        )
+        (ended if stopped or later_denial else now).append(f)
+    return now, ended
 
 
 def _negate(comparator: Comparator) -> str:

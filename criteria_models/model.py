@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 Label = Literal["met", "not_met", "unknown", "not_applicable"]
 Comparator = Literal[">", ">=", "<", "<=", "=="]
@@ -143,6 +143,11 @@ class Medication(_Strict):
     )
     exclude_routes: list[str] = Field(default_factory=list)
     window: TimeWindow | None = None
+    current: bool = Field(
+        default=False,
+        description="Use now ('currently taking'): the latest statement about each agent decides;"
+        " a stop, an 'off' or a denial after the last use means not current",
+    )
     when_silent: Label = "unknown"
 
 

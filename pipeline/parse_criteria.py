@@ -1080,8 +1080,22 @@ def _medication_groups(text: str, drugs: list[PatientFact]) -> list[list[Patient
     return groups
 
 
+# "Currently taking", "receiving", "current use of", "on stable ...": use now, decided by the
+# latest statement about each agent (a stop or an "off" after it means not current).
+_CURRENT_USE = re.compile(
+    r"\b(?:current(?:ly)?\s+(?:taking|receiving|using|on|treated|use|treatment|therapy)|"
+    r"(?:is|are|be)\s+(?:taking|receiving|on)\b|receiving|ongoing\s+(?:use|treatment|therapy)|"
+    r"concomitant\s+(?:use|treatment)|on\s+(?:a\s+)?stable)",
+    re.I,
+)
+
+
 def _medication(
-    group: list[PatientFact], outcomes: list[str], routes: list[str], window: TimeWindow | None
+    group: list[PatientFact],
+    outcomes: list[str],
+    routes: list[str],
+    window: TimeWindow | None,
+    current: bool = False,
 ) -> Medication:
     classes = sorted({f.code for f in group if f.code_system == "DRUGCLASS"})
     names = {
@@ -1097,6 +1111,7 @@ def _medication(
         outcomes=outcomes,  # type: ignore[arg-type]
         exclude_routes=routes,
         window=window,
+        current=current,
     )
 
 
@@ -1317,7 +1332,10 @@ def _lexicon_meaning(
             else []
         )
         groups = _medication_groups(text, drugs) if kind == "inclusion" else [drugs]
-        medications: list[Requirement] = [_medication(g, outcomes, routes, window) for g in groups]
+        current = window is None and not outcomes and bool(_CURRENT_USE.search(text[:cut]))
+        medications: list[Requirement] = [
+            _medication(g, outcomes, routes, window, current) for g in groups
+        ]
         parts.append(_Part(*_span(drugs), _flat(AllOf, medications)))
     if remission is not None and parts:
         not_remission = _not_in_remission()

@@ -425,3 +425,28 @@ def test_age_is_compared_in_completed_years() -> None:
         label(Demographic(attribute="age", comparator=">", value=65), [], sixty_five_and_a_half)
         == "not_met"
     )
+
+
+def test_current_use_is_decided_by_the_latest_statement_per_agent() -> None:
+    node = Medication(drug_classes=["anticoagulant"], current=True)
+    ever = Medication(drug_classes=["anticoagulant"])
+
+    def drug(code: str, start: int, **kw: object) -> PatientFact:
+        return fact(code, "DRUG", "drug", drug_classes=("anticoagulant",), start=start, **kw)
+
+    stopped = [drug("warfarin", 0), drug("warfarin", 10, outcome="stopped")]
+    assert label(node, stopped) == "not_met"
+    assert label(ever, stopped) == "met"  # prior use still counts when current use is not asked
+    class_denial = [
+        drug("apixaban", 0),
+        fact(
+            "anticoagulant",
+            "DRUGCLASS",
+            "drug",
+            drug_classes=("anticoagulant",),
+            start=20,
+            negated=True,
+        ),
+    ]
+    assert label(node, class_denial) == "not_met"
+    assert label(node, [drug("apixaban", 0)]) == "met"

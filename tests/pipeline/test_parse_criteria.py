@@ -526,3 +526,16 @@ def test_what_the_model_cannot_hold_is_a_warning() -> None:
     assert any(w.startswith("INC-01: dose '>= 1500 mg/day'") for w in model.warnings)
     assert any(w.startswith("EXC-01: family history") for w in model.warnings)
     assert not any(w.startswith("EXC-02") for w in model.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "current"),
+    [
+        ("Current use of anticoagulants", True),
+        ("Receiving a beta blocker", True),
+        ("Prior use of anticoagulants", False),
+    ],
+)
+def test_current_use_of_a_drug_is_marked(text: str, current: bool) -> None:
+    requirement, _ = criterion_requirement(text, "exclusion")
+    assert isinstance(requirement, Medication) and requirement.current is current
