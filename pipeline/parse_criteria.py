@@ -1176,6 +1176,9 @@ def _lexicon_meaning(
     facts = [*facts, *_inflected_facts(text, facts)]
     facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
     facts = [_asa_score(text, f) for f in facts]
+    # "Contraindication to MRI (e.g., pacemaker)": the MRI is what is contraindicated, not what
+    # the patient must have had; the examples (pacemaker) are the conditions.
+    facts = [f for f in facts if not _CONTRAINDICATED.search(text[max(0, f.start - 40) : f.start])]
     facts = sorted([*facts, *_language_list_facts(text, facts)], key=lambda f: f.start)
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)
@@ -1685,11 +1688,19 @@ def _has_medication(node: Requirement) -> bool:
     return False
 
 
+_CONTRAINDICATED = re.compile(
+    r"\b(?:contra-?\s?indications?|contra-?\s?indicated|unable\s+to\s+(?:undergo|receive))"
+    r"\s+(?:to|for|of|with)?\s*(?:the\s+|an?\s+|any\s+)?(?:study\s+)?$",
+    re.I,
+)
+
+
 # "Another malignancy", "other primary cancers", "a second malignancy": the trial's own disease
 # is not another one.
 _ANOTHER = re.compile(
     r"\b(?:another|other|second|additional|concurrent|secondary)\s+(?:\w+\s+){0,2}?"
-    r"(?:malignan\w*|cancers?|neoplasms?|tumou?rs?|primary)\b",
+    r"(?:malignan\w*|cancers?|neoplasms?|tumou?rs?|primary|diseases?|disorders?|conditions?|"
+    r"dementias?)\b",
     re.I,
 )
 

@@ -248,3 +248,18 @@ def test_common_sexually_transmitted_infections_are_coded(sentence: str, code: s
     from pipeline.nlp import get_nlp
 
     assert code in {f.code for f in facts_from_doc(get_nlp()(sentence), "p", "n", None)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("Continuous home O2 at 3 L/min via NC.", "Z99.81"),
+        ("Alpha-1 antitrypsin deficiency (PiZZ).", "E88.01"),
+        ("Yellow fever vaccine given 2025-12-29.", "live_vaccine"),
+    ],
+)
+def test_named_states_a_criterion_asks_about(sentence: str, code: str) -> None:
+    from pipeline.facts import facts_from_doc
+    from pipeline.nlp import get_nlp
+
+    assert code in {f.code for f in facts_from_doc(get_nlp()(sentence), "p", "n", None)}

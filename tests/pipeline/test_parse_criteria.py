@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from criteria_models import Protocol
-from criteria_models.model import AllOf, Condition, Demographic, Measurement, Medication, Not
+from criteria_models.model import AllOf, AnyOf, Condition, Demographic, Measurement, Medication, Not
 from pipeline.parse_criteria import criterion_requirement, parse_protocol
 
 SIMPLE = """Eligibility Criteria
@@ -539,3 +539,22 @@ def test_what_the_model_cannot_hold_is_a_warning() -> None:
 def test_current_use_of_a_drug_is_marked(text: str, current: bool) -> None:
     requirement, _ = criterion_requirement(text, "exclusion")
     assert isinstance(requirement, Medication) and requirement.current is current
+
+
+def test_what_is_contraindicated_is_not_what_the_patient_must_have_had() -> None:
+    requirement, _ = criterion_requirement("Contraindication to MRI (e.g., pacemaker)", "exclusion")
+    assert isinstance(requirement, Condition)
+    assert [c.code for c in requirement.concepts] == ["Z95.0"]
+    requirement, _ = criterion_requirement("Contraindications to MRI", "exclusion")
+    assert requirement is None
+
+
+def test_another_disease_of_the_group_excepts_the_trials_own() -> None:
+    model = parse_protocol(
+        "Inclusion Criteria:\n- Probable Alzheimer disease\n"
+        "Exclusion Criteria:\n- Any other neurodegenerative disease, such as frontotemporal dementia\n"
+    )
+    exc = model.criteria[1].requirement
+    leaves = exc.items if isinstance(exc, AnyOf) else [exc]
+    excepted = {e.code for leaf in leaves if isinstance(leaf, Condition) for e in leaf.exceptions}
+    assert "G30" in excepted
