@@ -1243,18 +1243,15 @@ def _lexicon_meaning(
         analytes = [*pending, ref]
         pending, pending_start = [], None
         # A stated multiple of the ULN never reaches here: the value reader keeps it apart.
-        parts.append(
-            _Part(
-                start,
-                end,
-                Measurement(
-                    analytes=analytes,
-                    comparator=comparator,
-                    value=lab.value_as_number,
-                    unit=lab.unit,
-                ),
-            )
+        measured = Measurement(
+            analytes=analytes, comparator=comparator, value=lab.value_as_number, unit=lab.unit
         )
+        by_sex = _sex_specific(text, end, measured)
+        if by_sex is not None:
+            node, end = by_sex
+            parts.append(_Part(start, end, node))
+            continue
+        parts.append(_Part(start, end, measured))
     taken = [(p.start, p.end) for p in parts]
     if age is not None:
         taken.append(age[:2])
@@ -1388,6 +1385,44 @@ def _lexicon_meaning(
     requirements = [p.requirement for p in parts]
     category = _category(requirements, text)
     return _combine(parts, text, kind), category, applicability
+
+
+_SEX_WORD = r"(?:(?P<m{n}>males?|men|man)|(?P<f{n}>females?|women|woman))"
+_SEX_BOUND = re.compile(
+    # "> 450 ms in men or > 470 ms in women", "> 450 ms (men), > 470 ms (women)"
+    r"\s*(?:\(\s*|(?:for|in)\s+)" + _SEX_WORD.format(n=1) + r"\s*\)?\s*(?:,|;|or|and)?\s*"
+    r"(?P<cmp>>=|<=|≥|≤|>|<)\s*(?P<value>\d+(?:\.\d+)?)\s*(?:ms|msec|milliseconds)?\s*"
+    r"(?:\(\s*|(?:for|in)\s+)" + _SEX_WORD.format(n=2) + r"\b\)?",
+    re.I,
+)
+
+
+def _sex_specific(text: str, end: int, first: Measurement) -> tuple[Requirement, int] | None:
+    """A bound stated for each sex: either bound, each for its own sex (a woman meets the
+    women's bound only; the men's rule does not apply to her)."""
+    m = _SEX_BOUND.match(text, end)
+    if m is None or bool(m["m1"]) == bool(m["m2"]):
+        return None
+    first_sex: Literal["F", "M"] = "M" if m["m1"] else "F"
+    other_sex: Literal["F", "M"] = "F" if first_sex == "M" else "M"
+    second = first.model_copy(
+        update={
+            "comparator": _COMPARATORS_SYMBOL[m["cmp"]],
+            "value": float(m["value"]),
+            "sex": other_sex,
+        }
+    )
+    return AnyOf(items=[first.model_copy(update={"sex": first_sex}), second]), m.end()
+
+
+_COMPARATORS_SYMBOL: dict[str, Comparator] = {
+    ">=": ">=",
+    "<=": "<=",
+    "≥": ">=",
+    "≤": "<=",
+    ">": ">",
+    "<": "<",
+}
 
 
 def _value_end(text: str, end: int) -> int:

@@ -248,3 +248,8 @@ def test_present_tense_use_dates_the_drug_to_the_note() -> None:
 
 def test_a_roman_numeral_grade_is_the_scores_value_in_a_note() -> None:
     assert one("NYHA class III symptoms on exertion.", "nyha_class").value_as_number == 3
+
+
+def test_never_on_a_list_of_drugs_negates_each() -> None:
+    found = facts("Never on tofacitinib, baricitinib or upadacitinib.")
+    assert len(found) == 3 and all(f.negated for f in found)

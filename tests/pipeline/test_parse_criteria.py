@@ -558,3 +558,13 @@ def test_another_disease_of_the_group_excepts_the_trials_own() -> None:
     leaves = exc.items if isinstance(exc, AnyOf) else [exc]
     excepted = {e.code for leaf in leaves if isinstance(leaf, Condition) for e in leaf.exceptions}
     assert "G30" in excepted
+
+
+@pytest.mark.parametrize(
+    "text", ["QTc > 450 ms in men or > 470 ms in women", "QTcF > 450 ms (men), > 470 ms (women)"]
+)
+def test_a_bound_for_each_sex_keeps_both(text: str) -> None:
+    requirement, _ = criterion_requirement(text, "exclusion")
+    assert isinstance(requirement, AnyOf), requirement
+    bounds = {m.sex: m.value for m in requirement.items if isinstance(m, Measurement)}
+    assert bounds == {"M": 450.0, "F": 470.0}
