@@ -74,6 +74,11 @@ def _compare(a: float, comparator: Comparator, b: float) -> bool:
     return abs(a - b) < 1e-9
 
 
+# Set by the note pipeline on a drug dated by its note ("Current meds: X"): in use then, not
+# started then.
+_IN_USE_AT_NOTE = "date=in_use_at_note"
+
+
 def _sort_key(fact: PatientFact) -> tuple[dt.date, int]:
     return (fact.note_date or dt.date.min, fact.start)
 
@@ -413,6 +418,10 @@ class Evaluator:
         assert node.window is not None
         # A denial with a date ("no steroids since 2024-10-28") dates the last exposure.
         dated = [f for f in taken + denied if f.event_date is not None]
+        if node.window.min_days_before is not None:
+            # "for at least 3 months": a date that only says the drug was in use at a note is no
+            # start date.
+            dated = [f for f in dated if _IN_USE_AT_NOTE not in f.term_modifiers]
         inside = [f for f in dated if _in_window(f.event_date, node.window, self.context)]  # type: ignore[arg-type]
         inside = [
             f for f in inside if not (f.negated and f.event_date == self.context.screening_date)

@@ -197,6 +197,9 @@ _TEST_TOPIC = re.compile(
 _TRIAL_SENTENCE = re.compile(
     r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
 )
+# Modifier of a drug fact dated by its note ("Current meds: X"): the date is when the drug was
+# in use, not when it started, so it cannot show use "for at least 3 months".
+DATED_BY_NOTE = "date=in_use_at_note"
 _CURRENT_WORDS = re.compile(
     r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily|"
     r"takes|(?:is|are) (?:taking|using)|is on|are on|stable on)\b",
@@ -841,6 +844,9 @@ def facts_from_doc(
         ):
             if section in _CURRENT_SECTIONS or ctx.sentence_says_current(sent):
                 event_date = note_date
+                if event_date is not None:
+                    # in use at the note's date: says nothing of when use began
+                    extra_mods.append(DATED_BY_NOTE)
         all_mods = modifiers + tuple(extra_mods)
         snippet = ctx.snippet(sent)
         out.append(

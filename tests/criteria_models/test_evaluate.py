@@ -450,3 +450,16 @@ def test_current_use_is_decided_by_the_latest_statement_per_agent() -> None:
     ]
     assert label(node, class_denial) == "not_met"
     assert label(node, [drug("apixaban", 0)]) == "met"
+
+
+def test_a_drug_dated_only_by_its_note_shows_no_start_date() -> None:
+    """'On donepezil' in a note of screening day: in use then, for how long is not said."""
+    node = Medication(
+        drugs=[ConceptRef(system="DRUG", code="donepezil")], window=TimeWindow(min_days_before=90)
+    )
+    in_use = fact(
+        "donepezil", "DRUG", "drug", event_date=SCREEN, term_modifiers=("date=in_use_at_note",)
+    )
+    assert label(node, [in_use]) == "unknown"
+    started = fact("donepezil", "DRUG", "drug", event_date=dt.date(2023, 1, 1))
+    assert label(node, [in_use, started]) == "met"

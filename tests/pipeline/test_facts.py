@@ -253,3 +253,10 @@ def test_a_roman_numeral_grade_is_the_scores_value_in_a_note() -> None:
 def test_never_on_a_list_of_drugs_negates_each() -> None:
     found = facts("Never on tofacitinib, baricitinib or upadacitinib.")
     assert len(found) == 3 and all(f.negated for f in found)
+
+
+def test_a_current_medication_list_dates_the_drug_as_in_use_at_the_note() -> None:
+    (f,) = facts_from_doc(
+        get_nlp()("Current meds: donepezil 10 mg daily."), "p", "n", dt.date(2025, 5, 1)
+    )
+    assert f.event_date == dt.date(2025, 5, 1) and "date=in_use_at_note" in f.term_modifiers
