@@ -1248,8 +1248,8 @@ def _lexicon_meaning(
         )
         by_sex = _sex_specific(text, end, measured)
         if by_sex is not None:
-            node, end = by_sex
-            parts.append(_Part(start, end, node))
+            sexed, end = by_sex
+            parts.append(_Part(start, end, sexed))
             continue
         parts.append(_Part(start, end, measured))
     taken = [(p.start, p.end) for p in parts]
