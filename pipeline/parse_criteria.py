@@ -1179,6 +1179,15 @@ def _lexicon_meaning(
     # "Contraindication to MRI (e.g., pacemaker)": the MRI is what is contraindicated, not what
     # the patient must have had; the examples (pacemaker) are the conditions.
     facts = [f for f in facts if not _CONTRAINDICATED.search(text[max(0, f.start - 40) : f.start])]
+    # "post-bronchodilator FEV1", "pre-treatment": a drug glued to post-/pre- times a test.
+    facts = [
+        f
+        for f in facts
+        if not (
+            f.category == "drug"
+            and re.search(r"\b(?:post|pre)-$", text[max(0, f.start - 5) : f.start], re.I)
+        )
+    ]
     facts = sorted([*facts, *_language_list_facts(text, facts)], key=lambda f: f.start)
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)

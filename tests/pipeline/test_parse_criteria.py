@@ -568,3 +568,9 @@ def test_a_bound_for_each_sex_keeps_both(text: str) -> None:
     assert isinstance(requirement, AnyOf), requirement
     bounds = {m.sex: m.value for m in requirement.items if isinstance(m, Measurement)}
     assert bounds == {"M": 450.0, "F": 470.0}
+
+
+def test_post_bronchodilator_times_the_test_and_is_no_drug_requirement() -> None:
+    requirement, _ = criterion_requirement("Post-bronchodilator FEV1/FVC < 0.70", "inclusion")
+    assert isinstance(requirement, Measurement), requirement
+    assert [a.code for a in requirement.analytes] == ["fev1_fvc"] and requirement.value == 0.70
