@@ -74,6 +74,8 @@ def _compare(a: float, comparator: Comparator, b: float) -> bool:
     return abs(a - b) < 1e-9
 
 
+_HEDGED = {"probable", "possible", "suspected"}  # criterion qualifiers a hedged mention meets
+
 # Set by the note pipeline on a drug dated by its note ("Current meds: X"): in use then, not
 # started then.
 _IN_USE_AT_NOTE = "date=in_use_at_note"
@@ -319,6 +321,10 @@ class Evaluator:
             if _sort_key(latest_uncertain) > _sort_key(max(positive, key=_sort_key)):
                 reason = f"{what}: latest statement is uncertain"
                 return Verdict("unknown", reason, _evidence([latest_uncertain]))
+        if not positive and not negative and uncertain and _HEDGED & set(node.qualifiers):
+            # "probable Alzheimer disease", "suspected infection": a hedged diagnosis is what
+            # the criterion asks for.
+            positive = uncertain
         if positive:
             if node.window is not None:
                 return self._condition_window(node, positive, what)

@@ -492,7 +492,7 @@ _ANCHOR = re.compile(
 _QUALIFIERS = re.compile(
     r"\b(active|severe|uncontrolled|refractory|chronic|acute|significant|"
     r"symptomatic|unstable|recurrent|progressive|moderate|mild|stable|untreated|metastatic|"
-    r"advanced|relapsed|decompensated|known|suspected|confirmed|documented)\b",
+    r"advanced|relapsed|decompensated|known|suspected|confirmed|documented|probable|possible)\b",
     re.I,
 )
 _MED_OUTCOMES: list[tuple[str, re.Pattern[str]]] = [

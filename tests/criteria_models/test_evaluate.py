@@ -463,3 +463,9 @@ def test_a_drug_dated_only_by_its_note_shows_no_start_date() -> None:
     assert label(node, [in_use]) == "unknown"
     started = fact("donepezil", "DRUG", "drug", event_date=dt.date(2023, 1, 1))
     assert label(node, [in_use, started]) == "met"
+
+
+def test_a_hedged_mention_meets_a_criterion_asking_for_the_hedged_diagnosis() -> None:
+    probable = [fact("K50", uncertain=True)]
+    assert label(Condition(concepts=[CROHN], qualifiers=["probable"]), probable) == "met"
+    assert label(Condition(concepts=[CROHN]), probable) == "unknown"
