@@ -2372,7 +2372,14 @@ def _measurement_parts(
             (
                 f
                 for f in reversed(labs)
-                if f.end <= t.start and re.fullmatch(r"[^,;.\d]{0,40}", text[f.end : t.start])
+                if f.end <= t.start
+                and (
+                    re.fullmatch(r"[^,;.\d]{0,40}", text[f.end : t.start])
+                    # the lab's own first bound, then "and <= 80%": a second bound of it
+                    or re.fullmatch(
+                        r"\s*(?:and|but|,)\s*", text[_value_end(text, f.end) : t.start], re.I
+                    )
+                )
             ),
             None,
         )

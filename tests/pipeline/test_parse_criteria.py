@@ -574,3 +574,10 @@ def test_post_bronchodilator_times_the_test_and_is_no_drug_requirement() -> None
     requirement, _ = criterion_requirement("Post-bronchodilator FEV1/FVC < 0.70", "inclusion")
     assert isinstance(requirement, Measurement), requirement
     assert [a.code for a in requirement.analytes] == ["fev1_fvc"] and requirement.value == 0.70
+
+
+def test_a_second_bound_after_and_belongs_to_the_same_lab() -> None:
+    requirement, _ = criterion_requirement("FEV1 >= 30% and <= 80% predicted", "inclusion")
+    assert isinstance(requirement, AllOf)
+    bounds = [(m.analytes[0].code, m.comparator, m.value) for m in _measurements(requirement)]
+    assert bounds == [("fev1", ">=", 30.0), ("fev1", "<=", 80.0)]
