@@ -56,6 +56,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -206,19 +207,30 @@ def _index() -> _Index:
     postings: dict[str, list[int]] = {}
     for code in sorted(names):
         title, all_names = names[code]
-        link = Link("ICD10CM", code, title)
-        seen: set[frozenset[str]] = set()
-        for name in sorted(all_names):
-            if _FILLER_START.match(name):
-                continue
-            words = frozenset(norm.words(name))
-            if not words or words in seen:
-                continue
-            seen.add(words)
-            for w in words:
-                postings.setdefault(w, []).append(len(entries))
-            entries.append((words, link))
+        _post(norm, sorted(all_names), Link("ICD10CM", code, title), entries, postings)
     return _Index(norm, entries, postings)
+
+
+def _post(
+    norm: _Normaliser,
+    names: Iterable[str],
+    link: Link,
+    entries: list[tuple[frozenset[str], Link]],
+    postings: dict[str, list[int]],
+) -> None:
+    """Index each distinct word set of a concept's names (a name starting with a filler word
+    such as "with child" is skipped)."""
+    seen: set[frozenset[str]] = set()
+    for name in names:
+        if _FILLER_START.match(name):
+            continue
+        words = frozenset(norm.words(name))
+        if not words or words in seen:
+            continue
+        seen.add(words)
+        for w in words:
+            postings.setdefault(w, []).append(len(entries))
+        entries.append((words, link))
 
 
 MAX_EXTRA_WORDS = 0
@@ -294,20 +306,11 @@ def _hpo_index() -> _HpoIndex:
     abbreviations: dict[str, Link] = {}
     for term in load_vocab_hpo().terms:
         link = Link("HPO", term.id, term.name)
-        seen: set[frozenset[str]] = set()
         for name in term.terms:
             tokens = tuple(_LOOKUP_TOKEN.findall(name))
             if len(tokens) > 1:
                 phrases.setdefault(tokens, link)
-            if _FILLER_START.match(name):
-                continue
-            words = frozenset(norm.words(name))
-            if not words or words in seen:
-                continue
-            seen.add(words)
-            for w in words:
-                postings.setdefault(w, []).append(len(entries))
-            entries.append((words, link))
+        _post(norm, term.terms, link, entries, postings)
         for abbreviation in term.abbreviations:
             abbreviations.setdefault(abbreviation, link)
     longest = max((len(k) for k in phrases), default=0)

@@ -1416,22 +1416,12 @@ def _sex_specific(text: str, end: int, first: Measurement) -> tuple[Requirement,
     other_sex: Literal["F", "M"] = "F" if first_sex == "M" else "M"
     second = first.model_copy(
         update={
-            "comparator": _COMPARATORS_SYMBOL[m["cmp"]],
+            "comparator": _comparator_of(m["cmp"]),
             "value": float(m["value"]),
             "sex": other_sex,
         }
     )
     return AnyOf(items=[first.model_copy(update={"sex": first_sex}), second]), m.end()
-
-
-_COMPARATORS_SYMBOL: dict[str, Comparator] = {
-    ">=": ">=",
-    "<=": "<=",
-    "≥": ">=",
-    "≤": "<=",
-    ">": ">",
-    "<": "<",
-}
 
 
 def _value_end(text: str, end: int) -> int:
