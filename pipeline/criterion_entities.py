@@ -89,10 +89,14 @@ _MODIFIER_ONLY = re.compile(
 # Vaccines and vaccination are LCT's Immunization type, neither Drug nor Procedure.
 _VACCINE = re.compile(r"\bvaccin\w*|\bimmuni[sz](?:ation|ed)\b", re.IGNORECASE)
 # The ASA physical status score, written "ASA" like aspirin's abbreviation.
-_ASA_SCORE = re.compile(
-    r"\s*(?:physical\s+status|class|grade|score|status|PS)?\s*(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*mg)|"
-    r"\s*(?:physical\s+status|class|grade|score|status|PS)?\s*[<>≤≥=]",
-    re.IGNORECASE,
+# A grade after "ASA" ("ASA I-II", "ASA class 3", "ASA <= II"): the physical status score, not
+# aspirin, whose dose comes with a unit. One run of blanks per optional part: nested optional
+# "\s*" backtrack cubically on long blank runs. Shared with the criteria parser.
+ASA_GRADE = re.compile(
+    r"\s*(?:(?:physical\s+status|class(?:ification)?|grade|score|status|PS)\s*)?"
+    r"(?:(?:of|:|=)\s*)?(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*(?:mg|g|mcg|tab))|"
+    r"\s*(?:(?:physical\s+status|class|grade|score|status|PS)\s*)?(?:[<>≤≥]|=<|>=)",
+    re.I,
 )
 
 
@@ -160,7 +164,7 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             etype = _lct_condition_type(ent.text)
         if _VACCINE.search(ent.text):
             etype = "Immunization"
-        elif etype == "Drug" and _ASA_SCORE.match(text, ent.end_char) and ent.text == "ASA":
+        elif etype == "Drug" and ASA_GRADE.match(text, ent.end_char) and ent.text == "ASA":
             etype = "Observation"  # "ASA 1-3", "ASA class II": the anaesthesia risk score
         out.append(Entity(etype, ent.start_char, ent.end_char, ent.text, ent.kb_id_))
     coded = [(e.type, e.start, e.end) for e in out]

@@ -39,6 +39,7 @@ from criteria_models.model import (
     TimeWindow,
 )
 from pipeline.concepts import LANGUAGE_DENIED
+from pipeline.criterion_entities import ASA_GRADE
 from pipeline.criterion_entities import Entity as TextEntity
 from pipeline.icd_groups import criterion_refs
 from pipeline.numbers import NUMBER_WORDS
@@ -822,22 +823,13 @@ _SCALE_POST = re.compile(
 )
 
 
-_ASA_GRADE = re.compile(
-    # one run of blanks per optional part: nested optional "\s*" backtrack cubically on blanks
-    r"\s*(?:(?:physical\s+status|class(?:ification)?|grade|score|status|PS)\s*)?"
-    r"(?:(?:of|:|=)\s*)?(?:[1-6]|I{1,3}|IV|VI?)\b(?!\s*(?:mg|g|mcg|tab))|"
-    r"\s*(?:(?:physical\s+status|class|grade|score|status|PS)\s*)?(?:[<>≤≥]|=<|>=)",
-    re.I,
-)
-
-
 def _asa_score(text: str, fact: PatientFact) -> PatientFact:
     """ "ASA" followed by a grade ("ASA I-II", "ASA class 3", "ASA <= II") is the anaesthesia
     physical status score, not aspirin: a dose never comes as a Roman numeral or a class."""
     if (
         fact.category != "drug"
         or text[fact.start : fact.end] != "ASA"
-        or not _ASA_GRADE.match(text, fact.end)
+        or not ASA_GRADE.match(text, fact.end)
     ):
         return fact
     return replace(

@@ -47,28 +47,14 @@ def test_a_lifelong_condition_in_the_history_is_current() -> None:
         screening_date=dt.date(2025, 6, 1),
         notes=(note,),
     )
-    ra = PatientFact(
-        "P1",
-        "N1",
-        note.date,
-        "diagnosis",
-        "ICD10CM",
-        "M06.9",
-        "rheumatoid arthritis",
-        historical=True,
-    )
-    (result,) = match_patients(_protocol(), [patient], [ra])
+
+    def ra(**flags: bool) -> PatientFact:
+        return PatientFact(
+            "P1", "N1", note.date, "diagnosis", "ICD10CM", "M06.9", "rheumatoid arthritis", **flags
+        )
+
+    (result,) = match_patients(_protocol(), [patient], [ra(historical=True)])
     assert result.criteria["EXC-01"].label == "met"
-    resolved = PatientFact(
-        "P1",
-        "N1",
-        note.date,
-        "diagnosis",
-        "ICD10CM",
-        "M06.9",
-        "rheumatoid arthritis",
-        historical=True,
-        negated=True,
-    )
+    resolved = ra(historical=True, negated=True)
     (result,) = match_patients(_protocol(), [patient], [resolved])
     assert result.criteria["EXC-01"].label == "not_met"

@@ -380,9 +380,9 @@ def _measurements(requirement: object) -> list[Measurement]:
 
 def test_asa_grade_reader_is_linear_on_long_blank_runs() -> None:
     """Optional parts each with their own blanks: no nested "\\s*" to backtrack over."""
-    from pipeline.parse_criteria import _ASA_GRADE
+    from pipeline.criterion_entities import ASA_GRADE
 
-    assert _ASA_GRADE.match(" " * 50_000 + "x") is None  # returns at once, not after minutes
+    assert ASA_GRADE.match(" " * 50_000 + "x") is None  # returns at once, not after minutes
 
 
 @pytest.mark.parametrize(
