@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from criteria_models.doses import comparable_dose
 from criteria_models.facts import PatientContext, PatientFact
 from criteria_models.model import (
     AllOf,
@@ -22,6 +23,7 @@ from criteria_models.model import (
     Condition,
     Criterion,
     Demographic,
+    DoseBound,
     Label,
     Measurement,
     Medication,
@@ -373,7 +375,6 @@ class Evaluator:
                 possible.append(f)
             else:
                 (denied if f.negated else taken).append(f)
-        what = ", ".join(node.drug_classes + [d.name or d.code for d in node.drugs])
         if node.outcomes:
             # "in remission on adalimumab" is exposure without failure: it does not count.
             responded = {f.code for f in taken if f.outcome == "response"}
@@ -386,6 +387,44 @@ class Evaluator:
                 for f in taken
                 if f.code not in responded and not (responded_classes & set(f.drug_classes))
             ]
+        if node.dose is not None:
+            return self._dosed(node, taken, denied, possible, node.dose)
+        return self._exposure(node, taken, denied, possible)
+
+    def _dosed(
+        self,
+        node: Medication,
+        taken: list[PatientFact],
+        denied: list[PatientFact],
+        possible: list[PatientFact],
+        bound: DoseBound,
+    ) -> Verdict:
+        """Exposure counted only at a dose within the bound. Each agent's latest stated dose
+        decides; an agent taken at an unstated dose leaves a verdict short of met unknown."""
+        within, doses, outside, undosed = _by_dose(taken, bound)
+        verdict = self._exposure(node, within, denied, possible)
+        if verdict.label == "met":
+            return Verdict("met", f"{verdict.reason} ({'; '.join(doses)})", verdict.evidence)
+        if undosed:
+            names = ", ".join(sorted({f.preferred_name for f in undosed}))
+            return Verdict(
+                "unknown",
+                f"{names} taken, dose not stated (criterion: {_bound(bound)})",
+                _evidence(undosed),
+            )
+        if outside and verdict.label != "not_met":
+            shown = "; ".join(why for _, why in outside)
+            return Verdict("not_met", shown, _evidence([f for f, _ in outside]))
+        return verdict
+
+    def _exposure(
+        self,
+        node: Medication,
+        taken: list[PatientFact],
+        denied: list[PatientFact],
+        possible: list[PatientFact],
+    ) -> Verdict:
+        what = ", ".join(node.drug_classes + [d.name or d.code for d in node.drugs])
         if node.window is not None:
             return self._medication_window(node, taken, denied, what)
         if node.current:
@@ -573,6 +612,47 @@ def _current_use(
         )
         (ended if stopped or later_denial else now).append(f)
     return now, ended
+
+
+def _bound(bound: DoseBound) -> str:
+    equivalent = f" {bound.equivalent}-equivalent" if bound.equivalent else ""
+    return f"{bound.comparator} {bound.value:g} {bound.unit}{equivalent}"
+
+
+def _by_dose(
+    taken: list[PatientFact], bound: DoseBound
+) -> tuple[list[PatientFact], list[str], list[tuple[PatientFact, str]], list[PatientFact]]:
+    """Agents' mentions split by their latest stated dose: within the bound (with the
+    arithmetic), outside it (with the arithmetic), or not stated (class mentions and agents
+    never given a dose)."""
+    latest: dict[str, PatientFact] = {}
+    for f in sorted(taken, key=_sort_key):
+        if f.code_system != "DRUGCLASS" and f.unit is not None and f.value_as_number is not None:
+            latest[f.code] = f
+    within: list[PatientFact] = []
+    doses: list[str] = []
+    outside: list[tuple[PatientFact, str]] = []
+    # A class mention ("steroids") next to a dosed agent of the class is about that agent.
+    dosed_classes = {c for f in latest.values() for c in f.drug_classes}
+    undosed = [
+        f
+        for f in taken
+        if f.code not in latest and not (f.code_system == "DRUGCLASS" and f.code in dosed_classes)
+    ]
+    for f in latest.values():
+        assert f.value_as_number is not None and f.unit is not None
+        dose = comparable_dose(f.value_as_number, f.unit, f.preferred_name, bound)
+        if dose is None:
+            undosed.append(f)
+            continue
+        value, note = dose
+        stated = f"{f.preferred_name} {f.value_as_number:g} {f.unit}{note}"
+        if _compare(value, bound.comparator, bound.value):
+            within.extend(g for g in taken if g.code == f.code)
+            doses.append(f"{stated} {_bound(bound)}")
+        else:
+            outside.append((f, f"{stated}: not {_bound(bound)}"))
+    return within, doses, outside, undosed
 
 
 def _negate(comparator: Comparator) -> str:

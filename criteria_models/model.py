@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 Label = Literal["met", "not_met", "unknown", "not_applicable"]
 Comparator = Literal[">", ">=", "<", "<=", "=="]
@@ -126,6 +126,21 @@ class Condition(_Strict):
     when_silent: Label = "unknown"
 
 
+class DoseBound(_Strict):
+    """A bound on the dose of the agents a Medication counts ("> 10 mg/day").
+
+    ``unit`` is mg or IU with the period the criterion states: ``mg/day``, ``mg/week``,
+    ``mg/kg/day``, ``mg`` (per dose). ``equivalent="prednisone"`` compares glucocorticoids by
+    their prednisone-equivalent dose ("prednisone 10 mg/day or equivalent").
+    """
+
+    comparator: Comparator
+    value: float = Field(ge=0)
+    unit: str
+    equivalent: Literal["prednisone"] | None = None
+    text: str | None = None
+
+
 class Medication(_Strict):
     """Exposure to drugs or drug classes, counted as distinct agents.
 
@@ -147,6 +162,11 @@ class Medication(_Strict):
         default=False,
         description="Use now ('currently taking'): the latest statement about each agent decides;"
         " a stop, an 'off' or a denial after the last use means not current",
+    )
+    dose: DoseBound | None = Field(
+        default=None,
+        description="Only agents taken at a dose within this bound count; an agent whose dose"
+        " is not stated leaves the criterion unknown",
     )
     when_silent: Label = "unknown"
 

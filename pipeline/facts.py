@@ -26,6 +26,7 @@ from criteria_models.facts import PatientFact
 from criteria_models.units import convert, normalise_unit
 from pipeline.concepts import LANGUAGE_DENIED, ConceptRecord, concept_index, lab_entries
 from pipeline.dates import DateMention, find_dates
+from pipeline.doses import dose_near
 from pipeline.lexicon import LabEntry, load_statement_rules
 from pipeline.numbers import NUMBER_WORDS
 from pipeline.values import read_quantity, read_result
@@ -809,6 +810,14 @@ def facts_from_doc(
             route = _first_route(ent_text) or _first_route(window) or record.default_route
             extra["route"] = route
             extra["outcome"] = _outcome(ctx, ent, s_start, s_end)
+            if record.code_system != "DRUGCLASS":
+                # "prednisone 20 mg daily", "> 10 mg/day of prednisone" (criteria read the same)
+                sentence = ctx.text[s_start:s_end]
+                dose = dose_near(sentence, ent.start_char - s_start, ent.end_char - s_start)
+                if dose is not None:
+                    extra.update(
+                        value_as_number=dose.value, value_comparator=dose.comparator, unit=dose.unit
+                    )
             if record.code_system == "DRUGCLASS":
                 m = _COUNT_BEFORE.search(
                     ctx.text[max(s_start, ent.start_char - 20) : ent.start_char]

@@ -92,6 +92,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from criteria_models.doses import PREDNISONE_MG_PER_MG
 from criteria_models.evaluate import Evaluator, EvidenceRef, Verdict
 from criteria_models.facts import PatientContext, PatientFact
 from criteria_models.model import (
@@ -1220,11 +1221,12 @@ def evidence_coverage(
     spans: Sequence[Span],
     names: Sequence[str] = (),
     broadened: Sequence[str] = (),
+    decided: frozenset[str] = frozenset(),
 ) -> float:
     """Share of the criterion's key terms found in the sentences holding the evidence. When the
     evidence is an inference ("anti-dsDNA positive" -> lupus), the inferred concept is not
     written in the sentence: its names (``names``, the criterion's concepts) count as found."""
-    terms = content_terms(crit)
+    terms = content_terms(crit) - decided
     if not terms:
         return 1.0
     found: set[str] = set()
@@ -1249,6 +1251,25 @@ def evidence_coverage(
             return 1.0
         return len(qualifiers & found) / len(qualifiers)
     return len(terms & found) / len(terms)
+
+
+_DOSE_TERMS = frozenset(
+    content_terms(
+        "dose doses dosage dosing daily day days week weekly mg milligram milligrams kg per more "
+        "less than greater higher lower least most exceeding above below equivalent equivalents "
+        "equivalence"
+    )
+    | content_terms(" ".join(PREDNISONE_MG_PER_MG))
+)
+
+
+def dose_terms(requirement: Requirement | None) -> frozenset[str]:
+    """The words of a dose bound the evaluator compared ("> 10 mg/day prednisone or
+    equivalent"): a verdict on the dose has documented them, whatever the note's words."""
+    for node in _leaves(requirement):
+        if isinstance(node, Medication) and node.dose is not None:
+            return _DOSE_TERMS
+    return frozenset()
 
 
 _TIME_TERMS = content_terms(
@@ -1953,7 +1974,12 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
             return Judgement("unknown", f"{v.reason}; required duration not stated", spans)
         if v.label == "met" and spans and kind == "exclusion":
             covered = evidence_coverage(
-                crit, profile, spans, names, broadened=broadened_names(requirement)
+                crit,
+                profile,
+                spans,
+                names,
+                broadened=broadened_names(requirement),
+                decided=dose_terms(requirement),
             )
             if covered < EXCLUSION_COVERAGE:
                 return Judgement(
@@ -1965,6 +1991,9 @@ def judge(patient_text: str, criterion_text: str, kind: str) -> Judgement:
                 )
         if v.label in ("met", "not_met") and spans:
             return Judgement(v.label, v.reason, spans)
+        if v.label == "unknown" and spans and dose_terms(requirement):
+            # The agent is taken but at a dose the summary does not state.
+            return Judgement("unknown", v.reason, spans)
         if v.label in ("met", "not_met"):
             if v.label == "not_met" or kind == "inclusion":
                 return Judgement(v.label, v.reason, spans)

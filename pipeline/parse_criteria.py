@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from criteria_models.facts import PatientFact
 from criteria_models.model import (
@@ -29,6 +29,7 @@ from criteria_models.model import (
     Criterion,
     CriterionEntity,
     Demographic,
+    DoseBound,
     Measurement,
     Medication,
     Not,
@@ -1088,6 +1089,7 @@ def _medication(
     routes: list[str],
     window: TimeWindow | None,
     current: bool = False,
+    text: str = "",
 ) -> Medication:
     classes = sorted({f.code for f in group if f.code_system == "DRUGCLASS"})
     names = {
@@ -1096,6 +1098,7 @@ def _medication(
     counts = [
         int(f.value_as_number) for f in group if f.code_system == "DRUGCLASS" and f.value_as_number
     ]
+    dose = _dose_bound(group, text)
     return Medication(
         drugs=list(names.values()),
         drug_classes=classes,
@@ -1104,6 +1107,37 @@ def _medication(
         exclude_routes=routes,
         window=window,
         current=current,
+        dose=dose,
+    )
+
+
+_EQUIVALENT = re.compile(r"\bequivalent\b", re.I)
+
+
+def _dose_bound(group: list[PatientFact], text: str) -> DoseBound | None:
+    """The dose bound a criterion states for its agents ("prednisone > 10 mg/day or
+    equivalent"): one bounded dose (comparator, value, unit) read on the drug mentions, with
+    prednisone equivalence when every agent named is a glucocorticoid and the text says
+    "equivalent". An unbounded dose ("prednisone 10 mg/day") or two different ones: no bound."""
+    from criteria_models.doses import PREDNISONE_MG_PER_MG
+
+    bounds = {
+        (f.value_comparator, f.value_as_number, f.unit)
+        for f in group
+        if f.code_system == "DRUG" and f.unit is not None and f.value_as_number is not None
+    }
+    if len(bounds) != 1:
+        return None
+    comparator, value, unit = next(iter(bounds))
+    if comparator not in (">", ">=", "<", "<=") or value is None or unit is None:
+        return None
+    agents = {f.preferred_name.lower() for f in group if f.code_system == "DRUG"}
+    steroid = bool(agents) and agents <= set(PREDNISONE_MG_PER_MG)
+    return DoseBound(
+        comparator=cast(Comparator, comparator),
+        value=value,
+        unit=unit,
+        equivalent="prednisone" if steroid and _EQUIVALENT.search(text) else None,
     )
 
 
@@ -1335,7 +1369,7 @@ def _lexicon_meaning(
         groups = _medication_groups(text, drugs) if kind == "inclusion" else [drugs]
         current = window is None and not outcomes and bool(_CURRENT_USE.search(text[:cut]))
         medications: list[Requirement] = [
-            _medication(g, outcomes, routes, window, current) for g in groups
+            _medication(g, outcomes, routes, window, current, text) for g in groups
         ]
         parts.append(_Part(*_span(drugs), _flat(AllOf, medications)))
     if remission is not None and parts:
@@ -1695,7 +1729,7 @@ def _unmodelled(text: str, requirement: Requirement | None) -> list[str]:
     """What a criterion asks that the model cannot hold, for the reviewer: a drug's dose
     ("metformin >= 1500 mg/day"), a relative's history (the evaluator counts only the patient's)."""
     out: list[str] = []
-    if requirement is not None and _has_medication(requirement):
+    if requirement is not None and _has_medication(requirement, undosed=True):
         dose = _DOSE.search(text)
         if dose is not None:
             out.append(f"dose '{dose.group(0).strip()}' is not in the model: check it by hand")
@@ -1704,13 +1738,14 @@ def _unmodelled(text: str, requirement: Requirement | None) -> list[str]:
     return out
 
 
-def _has_medication(node: Requirement) -> bool:
+def _has_medication(node: Requirement, undosed: bool = False) -> bool:
+    """Whether the requirement holds a Medication (one without a dose bound, if ``undosed``)."""
     if isinstance(node, Medication):
-        return True
+        return not (undosed and node.dose is not None)
     if isinstance(node, Not):
-        return _has_medication(node.item)
+        return _has_medication(node.item, undosed)
     if isinstance(node, AllOf | AnyOf | AtLeast):
-        return any(_has_medication(i) for i in node.items)
+        return any(_has_medication(i, undosed) for i in node.items)
     return False
 
 

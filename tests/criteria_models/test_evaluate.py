@@ -15,6 +15,7 @@ from criteria_models import (
     Condition,
     Criterion,
     Demographic,
+    DoseBound,
     Evaluator,
     Measurement,
     Medication,
@@ -469,3 +470,62 @@ def test_a_hedged_mention_meets_a_criterion_asking_for_the_hedged_diagnosis() ->
     probable = [fact("K50", uncertain=True)]
     assert label(Condition(concepts=[CROHN], qualifiers=["probable"]), probable) == "met"
     assert label(Condition(concepts=[CROHN]), probable) == "unknown"
+
+
+def test_dose_bound_counts_only_agents_within_it() -> None:
+    steroid = ("glucocorticoid",)
+    bound = DoseBound(comparator=">", value=10, unit="mg/day", equivalent="prednisone")
+    node = Medication(drugs=[ConceptRef(system="DRUG", code="prednisone")], dose=bound)
+    node.drug_classes.append("glucocorticoid")
+
+    def pred(value: float | None, unit: str | None, code: str = "prednisone") -> PatientFact:
+        return fact(code, "DRUG", "drug", drug_classes=steroid, value_as_number=value, unit=unit)
+
+    assert label(node, [pred(20, "mg/day")]) == "met"
+    assert label(node, [pred(5, "mg/day")]) == "not_met"
+    assert label(node, [pred(None, None)]) == "unknown"  # taken, dose not stated
+    assert label(node, []) == "unknown"  # silent
+    # 16 mg methylprednisolone = 20 mg prednisone; 1 mg dexamethasone = 6.7 mg prednisone
+    assert label(node, [pred(16, "mg/day", "methylprednisolone")]) == "met"
+    assert label(node, [pred(1, "mg/day", "dexamethasone")]) == "not_met"
+    # the latest stated dose decides
+    early = fact(
+        "prednisone",
+        "DRUG",
+        "drug",
+        drug_classes=steroid,
+        value_as_number=40,
+        unit="mg/day",
+        note_date=dt.date(2024, 1, 1),
+    )
+    assert label(node, [early, pred(5, "mg/day")]) == "not_met"
+    # a weekly amount compared per day; a per-kilogram bound needs a per-kilogram dose
+    assert label(node, [pred(140, "mg/week")]) == "met"
+    per_kg = Medication(
+        drugs=[ConceptRef(system="DRUG", code="prednisone")],
+        dose=DoseBound(comparator=">=", value=0.5, unit="mg/kg/day"),
+    )
+    assert label(per_kg, [pred(30, "mg/day")]) == "unknown"
+    # without equivalence another glucocorticoid's dose is not comparable
+    plain = Medication(
+        drug_classes=["glucocorticoid"], dose=bound.model_copy(update={"equivalent": None})
+    )
+    assert label(plain, [pred(16, "mg/day", "methylprednisolone")]) == "met"
+
+
+def test_dose_reason_shows_the_arithmetic() -> None:
+    node = Medication(
+        drug_classes=["glucocorticoid"],
+        dose=DoseBound(comparator=">", value=10, unit="mg/day", equivalent="prednisone"),
+    )
+    f = fact(
+        "methylprednisolone",
+        "DRUG",
+        "drug",
+        drug_classes=("glucocorticoid",),
+        value_as_number=16,
+        unit="mg/day",
+    )
+    verdict = Evaluator(CTX, [f]).evaluate(node)
+    assert verdict.label == "met"
+    assert "20 mg prednisone-equivalent" in verdict.reason

@@ -260,3 +260,15 @@ def test_a_current_medication_list_dates_the_drug_as_in_use_at_the_note() -> Non
         get_nlp()("Current meds: donepezil 10 mg daily."), "p", "n", dt.date(2025, 5, 1)
     )
     assert f.event_date == dt.date(2025, 5, 1) and "date=in_use_at_note" in f.term_modifiers
+
+
+def test_drug_dose_on_the_fact() -> None:
+    pred = one(
+        "Current medications: prednisone 7.5 mg daily, methotrexate 20 mg weekly.", "prednisone"
+    )
+    assert (pred.value_as_number, pred.unit) == (7.5, "mg/day")
+    mtx = one(
+        "Current medications: prednisone 7.5 mg daily, methotrexate 20 mg weekly.", "methotrexate"
+    )
+    assert (mtx.value_as_number, mtx.unit) == (20.0, "mg/week")
+    assert one("She stopped prednisone in May.", "prednisone").unit is None

@@ -725,3 +725,16 @@ def test_a_member_drug_documents_the_class_an_exclusion_names(criterion: str, dr
     assert judge(text, criterion, "exclusion").label == "met"
     # the class matched, its qualifiers still need documenting
     assert judge(text, f"{criterion} for chronic pain", "exclusion").label == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("note", "label"),
+    [
+        ("He is on methylprednisolone 16 mg daily.", "met"),  # 20 mg prednisone-equivalent
+        ("He takes prednisone 5 mg daily.", "not_met"),
+        ("He takes prednisone.", "unknown"),  # dose not stated
+    ],
+)
+def test_dose_bounded_exclusion(note: str, label: str) -> None:
+    crit = "Systemic corticosteroids at a dose of more than 10 mg/day of prednisone or equivalent"
+    assert judge(f"A 62-year-old man. {note}", crit, "exclusion").label == label
