@@ -9,6 +9,7 @@ the difference between "the notes say no" and "the notes do not say".
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -314,9 +315,14 @@ class Evaluator:
         names = sorted({f.preferred_name for f in own} or {f.preferred_name for f in positive})
         what = ", ".join(names) or (node.concepts[0].name or node.concepts[0].code)
         if positive and negative:
-            # The latest statement wins: later note, then later in the same note.
-            if _sort_key(max(negative, key=_sort_key)) > _sort_key(max(positive, key=_sort_key)):
-                positive = []
+            # The latest statement wins: later note, then later in the same note. A denial of
+            # one member of a group ("no ICH") says nothing of another ("ischemic stroke"): a
+            # denied concept cancels only mentions of itself or of its descendants.
+            positive = [
+                p
+                for p in positive
+                if not any(_sort_key(n) > _sort_key(p) and _cancels(n, p, node) for n in negative)
+            ]
         if positive and uncertain:
             # A later "cannot be confirmed" / "provisional" reopens an earlier affirmation.
             latest_uncertain = max(uncertain, key=_sort_key)
@@ -327,6 +333,10 @@ class Evaluator:
             # "probable Alzheimer disease", "suspected infection": a hedged diagnosis is what
             # the criterion asks for.
             positive = uncertain
+        if positive and _UNCONTROLLED in node.qualifiers:
+            control = _control(positive, what)
+            if control is not None:
+                return control
         if positive:
             if node.window is not None:
                 return self._condition_window(node, positive, what)
@@ -612,6 +622,98 @@ def _current_use(
         )
         (ended if stopped or later_denial else now).append(f)
     return now, ended
+
+
+def _cancels(denial: PatientFact, mention: PatientFact, node: Condition) -> bool:
+    """Whether a later denial cancels an earlier mention. A test result, a stated absence
+    (``absent_if``: "HTN controlled") or a denial of the concept the criterion names ("no
+    infection") speaks for the whole condition; a denied member of the set only for itself and
+    its descendants ("no stroke" cancels "ischemic stroke"; "no ICH" does not)."""
+    if not _matches(node.concepts, denial) or denial.category == "lab":
+        return True
+    named = denial.preferred_name.lower()
+    if any((c.name or "").lower() == named for c in node.concepts):
+        return True  # the concept the criterion names ("no infection" for "active infection")
+    if f"{denial.code_system}:{denial.code}" in GROUP_HEADS:
+        return True  # a denial of a whole group ("no other infections", "no malignancy")
+    if denial.code_system != mention.code_system:
+        return False
+    code = denial.code
+    if denial.code_system == "ICD10CM" and _UNSPECIFIED_CODE.match(code):
+        code = code[:3]  # "no psoriasis" (L40.9, unspecified) denies psoriasis vulgaris (L40.0)
+    return mention.code.startswith(code)
+
+
+# An ICD-10-CM "unspecified" subcode (L40.9, C85.90, I50.9) names its whole category.
+_UNSPECIFIED_CODE = re.compile(r"^[A-Z]\d\d\.9[09]?$")
+
+
+# The codes the concept layer gives a group name ("infection" B99.9, "malignancy" C80.1,
+# "stroke" I63.9, ...: pipeline/resources/concept_groups.json, kept in step by a test). A denial
+# of one of them denies every member of the group, not just that code.
+GROUP_HEADS = frozenset(
+    {
+        "ICD10CM:B99.9",
+        "ICD10CM:C80.1",
+        "ICD10CM:C85.90",
+        "ICD10CM:C95.90",
+        "ICD10CM:D64.9",
+        "ICD10CM:D68.9",
+        "ICD10CM:D84.9",
+        "ICD10CM:E07.9",
+        "ICD10CM:E88.9",
+        "ICD10CM:F03.90",
+        "ICD10CM:F12.20",
+        "ICD10CM:F19.10",
+        "ICD10CM:F19.20",
+        "ICD10CM:F99",
+        "ICD10CM:G62.9",
+        "ICD10CM:G98.8",
+        "ICD10CM:I49.9",
+        "ICD10CM:I51.9",
+        "ICD10CM:I63.9",
+        "ICD10CM:I67.9",
+        "ICD10CM:J98.9",
+        "ICD10CM:K75.9",
+        "ICD10CM:K76.9",
+        "ICD10CM:K92.9",
+        "ICD10CM:M31.9",
+        "ICD10CM:M35.9",
+        "ICD10CM:N28.9",
+    }
+)
+
+
+_UNCONTROLLED = "uncontrolled"
+_NOT_CONTROLLED = re.compile(
+    r"\b(?:uncontrolled|poorly[-\s]controlled|not\s+(?:well[-\s])?controlled|"
+    r"inadequately[-\s]controlled|sub-?optimally[-\s]controlled|out\s+of\s+control|"
+    r"refractory|resistant|despite|decompensat\w*|worsen\w*|labile|brittle|above\s+goal|"
+    r"not\s+at\s+goal)\b",
+    re.I,
+)
+_CONTROLLED = re.compile(
+    r"\b(?:(?:well|adequately|optimally|fairly)[-\s])?controlled|\bat\s+goal\b|"
+    r"\bin\s+(?:remission|control)\b|\bstable\b|\bnormotensive\b|\beuglycemic\b",
+    re.I,
+)
+
+
+def _control(positive: list[PatientFact], what: str) -> Verdict | None:
+    """An "uncontrolled" condition ("uncontrolled hypertension") read on the sentences of its
+    coded mentions: stated uncontrolled (met), stated controlled (not_met), or control not
+    stated (unknown: the disease alone is not what the criterion asks). Local concepts that
+    are themselves the qualifier (``ELIG:uncontrolled_disease``) decide on their own (None)."""
+    coded = [f for f in positive if f.code_system != "ELIG"]
+    if not coded or len(coded) < len(positive):
+        return None
+    latest = max(coded, key=_sort_key)
+    sentence = latest.sentence or latest.snippet
+    if _NOT_CONTROLLED.search(sentence):
+        return Verdict("met", f"{what} documented as not controlled", _evidence([latest]))
+    if _CONTROLLED.search(sentence):
+        return Verdict("not_met", f"{what} documented as controlled", _evidence([latest]))
+    return Verdict("unknown", f"{what} documented; control not stated", _evidence(coded))
 
 
 def _bound(bound: DoseBound) -> str:

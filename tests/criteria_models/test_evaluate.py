@@ -353,8 +353,8 @@ def test_code_match_cache_follows_each_requirement_node() -> None:
         )
     node = Condition(concepts=[CROHN, UTI])
     verdict = Evaluator(CTX, facts).evaluate(node)
-    assert verdict.label == "not_met"  # the later negated UTI statement is the latest word
-    assert "documented as absent" in verdict.reason and len(verdict.evidence) == 1
+    # the later "no UTI" denies one member of the set, not the documented Crohn disease
+    assert verdict.label == "met" and len(verdict.evidence) == 1
 
 
 def test_drug_class_condition_sees_drug_facts_without_a_named_code() -> None:
@@ -529,3 +529,35 @@ def test_dose_reason_shows_the_arithmetic() -> None:
     verdict = Evaluator(CTX, [f]).evaluate(node)
     assert verdict.label == "met"
     assert "20 mg prednisone-equivalent" in verdict.reason
+
+
+def test_a_denied_member_does_not_cancel_another_member_of_the_group() -> None:
+    stroke = Condition(concepts=[ConceptRef(system="ICD10CM", code="I6")])
+    ischemic = fact("I63.9", note_date=dt.date(2025, 1, 1))
+    no_ich = fact("I61.9", negated=True)
+    assert label(stroke, [ischemic, no_ich]) == "met"
+    # a later denial of the same concept or of a broader one still wins
+    assert label(stroke, [ischemic, fact("I63.9", negated=True)]) == "not_met"
+    assert label(stroke, [ischemic, fact("I63", negated=True)]) == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Hypertension, poorly controlled despite three agents.", "met"),
+        ("HTN, well controlled on amlodipine.", "not_met"),
+        ("History of hypertension.", "unknown"),
+    ],
+)
+def test_uncontrolled_qualifier_is_read_on_the_mention(sentence: str, expected: str) -> None:
+    node = Condition(
+        concepts=[ConceptRef(system="ICD10CM", code="I10")], qualifiers=["uncontrolled"]
+    )
+    assert label(node, [fact("I10", sentence=sentence)]) == expected
+
+
+def test_a_denied_unspecified_code_denies_its_category() -> None:
+    psoriasis = Condition(concepts=[ConceptRef(system="ICD10CM", code="L40")])
+    vulgaris = fact("L40.0", note_date=dt.date(2025, 1, 1))
+    assert label(psoriasis, [vulgaris, fact("L40.9", negated=True)]) == "not_met"
+    assert label(psoriasis, [vulgaris, fact("L40.5", negated=True)]) == "met"

@@ -72,3 +72,11 @@ def test_a_specific_disease_meets_the_group_a_criterion_names(
 def test_group_match_still_needs_the_criterion_qualifiers() -> None:
     text = PATIENT.format("shortness of breath")
     assert judge(text, "Traumatic cause of dyspnea", "exclusion").label == "not_met"
+
+
+def test_the_evaluator_knows_every_group_head() -> None:
+    # A denial of a group's own concept ("no other infections") denies the whole group in the
+    # evaluator, which cannot read pipeline resources: its list must follow the groups file.
+    from criteria_models.evaluate import GROUP_HEADS
+
+    assert {g.concept for g in concept_groups().values()} <= GROUP_HEADS
