@@ -197,6 +197,12 @@ class Evaluator:
         for i, key in enumerate(self._keys):
             self._rows.setdefault(key, []).append(i)
         self._drug_rows = [i for i, f in enumerate(self.facts) if f.category == "drug"]
+        # Denials of ICD-10-CM concepts, which may deny a narrower concept a node names.
+        self._icd_denial_rows = [
+            i
+            for i, f in enumerate(self.facts)
+            if f.negated and f.code_system == "ICD10CM" and not f.hypothetical
+        ]
         self._diagnoses_by_sentence: dict[tuple[str, str], list[PatientFact]] = {}
         for f in self.facts:
             if f.category == "diagnosis":
@@ -278,6 +284,7 @@ class Evaluator:
         rows = [i for key in relevant.select(self._codes) for i in self._rows[key]]
         if node.drug_classes:
             rows += self._drug_rows
+        rows += [i for i in self._icd_denial_rows if _denies_ancestor(self.facts[i], node)]
         for i in sorted(set(rows)):
             f = self.facts[i]
             if f.hypothetical:
@@ -309,6 +316,9 @@ class Evaluator:
             elif _matches(node.negative_tests, f) and f.result == "negative" and not f.negated:
                 negative.append(f)
             elif _matches(node.absent_if, f) and not (f.negated or f.uncertain):
+                negative.append(f)
+            elif f.negated and _denies_ancestor(f, node):
+                # "no heart failure" rules out "heart failure with reduced ejection fraction"
                 negative.append(f)
         # Reasons name the condition's own concepts; evidence of absence is named after "by".
         own = [f for f in positive + negative + uncertain if _matches(node.concepts, f)]
@@ -638,10 +648,26 @@ def _cancels(denial: PatientFact, mention: PatientFact, node: Condition) -> bool
         return True  # a denial of a whole group ("no other infections", "no malignancy")
     if denial.code_system != mention.code_system:
         return False
-    code = denial.code
-    if denial.code_system == "ICD10CM" and _UNSPECIFIED_CODE.match(code):
-        code = code[:3]  # "no psoriasis" (L40.9, unspecified) denies psoriasis vulgaris (L40.0)
+    code = _denial_scope(denial.code) if denial.code_system == "ICD10CM" else denial.code
+    # "no psoriasis" (L40.9, unspecified) denies psoriasis vulgaris (L40.0)
     return mention.code.startswith(code)
+
+
+def _denial_scope(code: str) -> str:
+    """What a denied ICD-10-CM code covers: its category when it is an unspecified code."""
+    return code[:3] if _UNSPECIFIED_CODE.match(code) else code
+
+
+def _denies_ancestor(denial: PatientFact, node: Condition) -> bool:
+    """Whether an ICD-10-CM denial covers every concept the node names (a broader concept
+    denied: "no heart failure" for "HFrEF")."""
+    scope = _denial_scope(denial.code)
+    icd = [c for c in node.concepts if c.system == "ICD10CM"]
+    return (
+        bool(icd)
+        and all(c.code.startswith(scope) for c in icd)
+        and not _matches(node.exceptions, denial)
+    )
 
 
 # An ICD-10-CM "unspecified" subcode (L40.9, C85.90, I50.9) names its whole category.

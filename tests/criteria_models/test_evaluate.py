@@ -561,3 +561,9 @@ def test_a_denied_unspecified_code_denies_its_category() -> None:
     vulgaris = fact("L40.0", note_date=dt.date(2025, 1, 1))
     assert label(psoriasis, [vulgaris, fact("L40.9", negated=True)]) == "not_met"
     assert label(psoriasis, [vulgaris, fact("L40.5", negated=True)]) == "met"
+
+
+def test_a_denied_broader_concept_rules_out_a_narrower_one() -> None:
+    hfref = Condition(concepts=[ConceptRef(system="ICD10CM", code="I50.2")])
+    assert label(hfref, [fact("I50.9", negated=True)]) == "not_met"  # "no heart failure"
+    assert label(hfref, [fact("I50.3", negated=True)]) == "unknown"  # another kind denied
