@@ -7,6 +7,8 @@ because the evaluator compares a criterion's threshold unit with a fact's unit.
 
 from __future__ import annotations
 
+import re
+
 # umol/L per mg/dL, by analyte code (creatinine 88.42, bilirubin 17.1: standard factors).
 MOLAR_FACTORS: dict[str, float] = {
     "LAB:creatinine": 88.42,
@@ -34,6 +36,38 @@ _SCALE: dict[str, tuple[str, float]] = {
     "iu/l": ("activity", 1.0),
     "fold": ("ratio", 1.0),
     "%": ("percent", 1.0),
+    # Cell counts, in cells per microlitre (= per mm3): 10^9/L = 10^3/uL.
+    "/ul": ("count", 1.0),
+    "x10^3/ul": ("count", 1e3),
+    "x10^9/l": ("count", 1e3),
+    "x10^6/ul": ("count", 1e6),
+    "x10^12/l": ("count", 1e6),
+    # Ratios to urine creatinine (albumin or protein): 1 mg/mmol = 8.84 mg/g (creatinine
+    # 113.12 g/mol).
+    "mg/g": ("per_creatinine", 1.0),
+    "mg/mmol": ("per_creatinine", 8.84),
+    "ug/mg": ("per_creatinine", 1.0),
+    "g/g": ("per_creatinine", 1000.0),
+}
+
+# Spellings of the count units, after lower-casing and removing blanks, x/× and micro signs.
+_COUNT_UNITS: dict[str, str] = {
+    "/ul": "/ul",
+    "/mm3": "/ul",
+    "/mm^3": "/ul",
+    "cells/ul": "/ul",
+    "cells/mm3": "/ul",
+    "cells/mm^3": "/ul",
+    "10^3/ul": "x10^3/ul",
+    "10^3/mm3": "x10^3/ul",
+    "10^3/mm^3": "x10^3/ul",
+    "k/ul": "x10^3/ul",
+    "thou/ul": "x10^3/ul",
+    "10^9/l": "x10^9/l",
+    "g/l": "g/l",  # giga per litre is ambiguous with grams per litre: kept as g/l
+    "10^6/ul": "x10^6/ul",
+    "m/ul": "x10^6/ul",
+    "10^12/l": "x10^12/l",
 }
 
 _ALIASES: dict[str, str] = {
@@ -61,7 +95,13 @@ def normalise_unit(unit: str | None) -> str | None:
     if unit is None:
         return None
     u = unit.strip().lower().replace(" ", "")
-    return _ALIASES.get(u, u)
+    u = _ALIASES.get(u, u)
+    if "/" in u and ("10" in u or "ul" in u or "mm" in u or "µ" in u or "μ" in u or "mc" in u):
+        count = re.sub(r"^[x×*]", "", u.replace("µ", "u").replace("μ", "u").replace("mcl", "ul"))
+        count = re.sub(r"10[e*]", "10^", count).replace("³", "^3")
+        if count in _COUNT_UNITS:
+            return _COUNT_UNITS[count]
+    return u
 
 
 def convert(value: float, from_unit: str | None, to_unit: str | None, analyte: str) -> float | None:
