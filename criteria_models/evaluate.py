@@ -33,7 +33,7 @@ from criteria_models.model import (
     Requirement,
     TimeWindow,
 )
-from criteria_models.units import convert, normalise_unit
+from criteria_models.units import convert, normalise_unit, unitless_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,7 +564,7 @@ class Evaluator:
         assert node.value is not None
         converted = convert(value, fact.unit, node.unit, fact.code_system + ":" + fact.code)
         if converted is None and fact.unit is None:
-            converted = value
+            converted = unitless_count(value, node.value, node.unit)
         if converted is None:
             reason = f"{shown}: cannot convert {fact.unit} to {node.unit}"
             return Verdict("unknown", reason, _evidence([fact]))

@@ -125,3 +125,20 @@ def convert(value: float, from_unit: str | None, to_unit: str | None, analyte: s
         mg_dl = umol_l / factor
         return mg_dl * _SCALE["mg/dl"][1] / dst_f
     return None
+
+
+def unitless_count(value: float, threshold: float, unit: str | None) -> float:
+    """A cell count written without a unit ("Plt 188", "ANC 1.2"), in ``unit`` of a count
+    threshold. Counts are written either per microlitre (150000) or in thousands per
+    microlitre (= 10^9/L: 150, 1.5); three orders of magnitude separate the two, so when the
+    value and the threshold are 100-fold or more apart the value is read in the other scale.
+    Any other unit: the value as it stands."""
+    u = normalise_unit(unit)
+    if u not in _SCALE or _SCALE[u][0] != "count" or value <= 0 or threshold <= 0:
+        return value
+    per_ul = _SCALE[u][1]
+    if threshold / value >= 100:  # "188" against 100,000/mm3: thousands per microlitre
+        return value * 1e3 / per_ul
+    if value / threshold >= 100:  # "1500" against 1.5 x10^9/L: per microlitre
+        return value / per_ul
+    return value
