@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-FACT_COLUMNS_VERSION = "1.0.0"
+FACT_COLUMNS_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class PatientFact:
     section: str = ""
     sentence: str = ""
     drug_classes: tuple[str, ...] = ()
+    # A lab's value, a class mention's count ("two biologics"), or a drug's dose (unit "mg/day")
     value_as_number: float | None = None
     value_comparator: str | None = None
     unit: str | None = None
