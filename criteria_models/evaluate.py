@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from criteria_models.doses import comparable_dose
 from criteria_models.facts import PatientContext, PatientFact
@@ -82,6 +82,8 @@ _HEDGED = {"probable", "possible", "suspected"}  # criterion qualifiers a hedged
 # Set by the note pipeline on a drug dated by its note ("Current meds: X"): in use then, not
 # started then.
 _IN_USE_AT_NOTE = "date=in_use_at_note"
+# Modifier of a fact dated by a start ("since 2022"): in use from that date on.
+_SINCE = "date=since"
 
 
 def _sort_key(fact: PatientFact) -> tuple[dt.date, int]:
@@ -487,6 +489,9 @@ class Evaluator:
             # "for at least 3 months": a date that only says the drug was in use at a note is no
             # start date.
             dated = [f for f in dated if _IN_USE_AT_NOTE not in f.term_modifiers]
+        if node.window.max_days_before is not None:
+            # "losartan 100 mg daily (since 2022)" in a list of current drugs: in use at the note.
+            dated = [_ongoing_at_note(f) for f in dated]
         inside = [f for f in dated if _in_window(f.event_date, node.window, self.context)]  # type: ignore[arg-type]
         inside = [
             f for f in inside if not (f.negated and f.event_date == self.context.screening_date)
@@ -611,6 +616,21 @@ class Evaluator:
         ok = _compare(age, node.comparator, bound)
         shown = f"{age:.0f}" if bound.is_integer() else f"{age:.2f}"
         return Verdict("met" if ok else "not_met", f"age {shown} {node.comparator} {node.value}")
+
+
+def _ongoing_at_note(fact: PatientFact) -> PatientFact:
+    """A drug taken "since" a date, neither stopped nor denied, was still in use at its note:
+    its last exposure is the note's date, not the start date."""
+    if (
+        _SINCE in fact.term_modifiers
+        and not fact.negated
+        and fact.outcome != "stopped"
+        and fact.note_date is not None
+        and fact.event_date is not None
+        and fact.note_date > fact.event_date
+    ):
+        return replace(fact, event_date=fact.note_date)
+    return fact
 
 
 def _current_use(

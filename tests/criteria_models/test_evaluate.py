@@ -567,3 +567,32 @@ def test_a_denied_broader_concept_rules_out_a_narrower_one() -> None:
     hfref = Condition(concepts=[ConceptRef(system="ICD10CM", code="I50.2")])
     assert label(hfref, [fact("I50.9", negated=True)]) == "not_met"  # "no heart failure"
     assert label(hfref, [fact("I50.3", negated=True)]) == "unknown"  # another kind denied
+
+
+def test_a_drug_taken_since_a_date_is_in_use_at_its_note() -> None:
+    arb = Medication(
+        drug_classes=["arb"], window=TimeWindow(max_days_before=28, text="within 4 weeks")
+    )
+    since = fact(
+        "losartan",
+        "DRUG",
+        "drug",
+        drug_classes=("arb",),
+        event_date=dt.date(2022, 1, 1),
+        term_modifiers=("date=since",),
+    )
+    assert label(arb, [since]) == "met"  # listed on the screening day: in use now
+    started = fact(
+        "losartan", "DRUG", "drug", drug_classes=("arb",), event_date=dt.date(2022, 1, 1)
+    )
+    assert label(arb, [started]) == "not_met"  # a dated course in 2022 only
+    stopped = fact(
+        "losartan",
+        "DRUG",
+        "drug",
+        drug_classes=("arb",),
+        event_date=dt.date(2022, 1, 1),
+        outcome="stopped",
+        term_modifiers=("date=since",),
+    )
+    assert label(arb, [stopped]) == "not_met"
