@@ -195,6 +195,18 @@ _TEST_TOPIC = re.compile(
     r"\s+(?:serology|serologies|screen|screening|work-?up|testing|tests?|panel|antibod(?:y|ies))\b",
     re.I,
 )
+# "No asthma exacerbation", "no psoriasis flare", "no sickle cell crisis": the denial is of the
+# event; naming a disease's flare presupposes the disease, which stays affirmed.
+_DISEASE_EVENT = re.compile(
+    r"[\s-]{0,3}(?:acute\s+)?(?:exacerbations?|flares?|flare-?ups?|attacks?|cris[ie]s|relapses?|"
+    r"decompensations?)\b",
+    re.I,
+)
+# A negation written with a verb ("never required", "not on", "did not receive") governs that
+# verb's object; a comma after the object starts a new item unless the run closes as a list
+# ("never received methotrexate, azathioprine or mycophenolate").
+_VERBAL_NEGATION = re.compile(r"\b(?:never|not|n't)\b", re.I)
+_LIST_JOIN = re.compile(r"\b(?:or|nor|and)\b|/|&", re.I)
 _TRIAL_SENTENCE = re.compile(
     r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
 )
@@ -704,6 +716,45 @@ def _modifiers(
     return tuple(sorted({ctx.modifier_label(m) for m in mods}))
 
 
+def _past_verbal_negation(
+    ctx: _NoteContext, ext: _Extensions, ent: Span, start: int, end: int, s_end: int
+) -> bool:
+    """True when every negation of ``ent`` is a verbal one whose object, of another kind than
+    ``ent``, ended at a comma before it and no conjunction makes the comma run a list: "never
+    required immunosuppression, CKD G3a A3" denies the immunosuppression, not the CKD."""
+    negations = [
+        m
+        for m in ext.span_modifiers(ent, start, end) or ()
+        if m.category == "NEGATED_EXISTENCE"
+    ]
+    if not negations:
+        return False
+    for m in negations:
+        m_start, m_end = m.modifier_span
+        if m_end <= m_start or m_end > ent.start:
+            return False
+        cue_start = ctx.doc[m_start].idx
+        cue_end = ctx.doc[m_end - 1].idx + len(ctx.doc[m_end - 1])
+        if not _VERBAL_NEGATION.search(ctx.text, cue_start, cue_end):
+            return False
+        between = ctx.text[cue_end:start]
+        if "," not in between or _LIST_JOIN.search(between):
+            return False
+        # An unjoined list keeps to one kind ("not on warfarin, apixaban"); a new kind is a new item.
+        first = ctx.ents[bisect.bisect_left(ctx.ent_starts, cue_end)]
+        if first is ent:
+            # the object was no concept of ours ("never smoked, HTN")
+            if not re.search(r"\w", between.split(",", 1)[0]):
+                return False
+        elif first.label_ == ent.label_:
+            return False
+        rest = ctx.text[end:s_end]
+        stop = re.search(r"[;.]", rest)
+        if _LIST_JOIN.search(rest[: stop.start() if stop else len(rest)]):
+            return False
+    return True
+
+
 def facts_from_doc(
     doc: Doc,
     patient_id: str,
@@ -727,6 +778,9 @@ def facts_from_doc(
         sent_index, s_start, s_end = sent
         flags = ext.assertion(ent, e_start, e_end)
         modifiers = _modifiers(ctx, ext, ent, e_start, e_end)
+        if flags["negated"] and _past_verbal_negation(ctx, ext, ent, e_start, e_end, s_end):
+            flags["negated"] = False
+            modifiers = tuple(m for m in modifiers if not m.startswith("negated_existence="))
         ent_text = ctx.text[e_start:e_end]
         if (
             flags["historical"]
@@ -797,6 +851,13 @@ def facts_from_doc(
             )
             if result is None and _TEST_TOPIC.match(ctx.text, ent.end_char, s_end):
                 flags["hypothetical"] = True
+            if (
+                flags["negated"]
+                and record.category == "diagnosis"
+                and _DISEASE_EVENT.match(ctx.text, ent.end_char, s_end)
+            ):
+                flags["negated"] = False
+                modifiers = tuple(m for m in modifiers if not m.startswith("negated_existence="))
             if result is not None and re.match(
                 r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)",
                 ctx.text[chain : chain + 25],

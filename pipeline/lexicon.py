@@ -66,6 +66,11 @@ class LabEntry(_Strict):
     loinc: str | None = None
     terms: list[str] = Field(min_length=1)
     case_sensitive_terms: list[str] = Field(default_factory=list)
+    value_terms: list[str] = Field(
+        default_factory=list,
+        description="Short forms that name the lab only right before a value in one of its units "
+        "('K 4.5 mmol/L'); matched in this exact case",
+    )
     units: list[str] = Field(default_factory=list, description="Units accepted after a value")
     unitless: bool = Field(default=False, description="A bare number right after the name counts")
     qualitative: bool = Field(default=False, description="Result is positive/negative")

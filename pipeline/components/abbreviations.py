@@ -24,8 +24,20 @@ from spacy.util import filter_spans
 
 from pipeline.components.batching import BatchedPipe
 from pipeline.concepts import concept_index
+from pipeline.lexicon import load_labs
 
 SPAN_GROUP = "abbreviations"
+# Short forms with another sense right after a measurement: (text before, text after) that say so.
+_OTHER_SENSES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
+    # room air: "SpO2 97% RA", "sats 95% on RA", "SpO2 RA 96%"
+    "RA": (
+        re.compile(r"(?:\d\s*%|\bon|\bS[pa]O2|\bsats?|\bO2\s+sat\w*)\s*[:,]?\s*$", re.I),
+        re.compile(r"\s*:?\s*\d{2,3}\s*%"),
+    ),
+    # predicted: "FEV1 1.71 L (62% pred)", "DLCO 55% of pred"
+    "pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
+    "Pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
+}
 # scispaCy ignores parenthesised text longer than 8 tokens; longer runs are never candidates.
 _MAX_INNER = 8
 
@@ -36,6 +48,61 @@ class AbbreviationResolver(BatchedPipe):
     def __init__(self, nlp: Language) -> None:
         self.open_paren = nlp.vocab.strings.add("(")
         self.close_paren = nlp.vocab.strings.add(")")
+        strings = nlp.vocab.strings
+        self.other_senses = {strings.add(k): v for k, v in _OTHER_SENSES.items()}
+        self.other_sense_orths = np.array(sorted(self.other_senses), dtype="uint64")
+        self.value_terms: dict[int, tuple[str, re.Pattern[str]]] = {}
+        for lab in load_labs().labs:
+            if not lab.value_terms or not lab.units:
+                continue
+            units = "|".join(re.escape(u) for u in sorted(lab.units, key=len, reverse=True))
+            after = re.compile(
+                rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?[ \t]*(?:{units})(?![A-Za-z])"
+            )
+            for term in lab.value_terms:
+                self.value_terms[strings.add(term)] = (f"LAB:{lab.code}", after)
+        self.value_term_orths = np.array(sorted(self.value_terms), dtype="uint64")
+
+    def senses(self, doc: Doc, orths: Any) -> None:
+        """Short forms read by what stands next to them rather than by the lexicon alone.
+
+        "SpO2 97% RA" is room air, not rheumatoid arthritis; "FEV1 1.7 L (62% pred)" is
+        predicted, not prednisone: such a reading of the lexicon is dropped. A lab short form
+        too ambiguous for the lexicon ("K") names the lab right before a value in its units
+        ("K 4.5 mmol/L") and becomes that lab's entity there.
+        """
+        odd = np.flatnonzero(np.isin(orths, self.other_sense_orths)).tolist()
+        gated = np.flatnonzero(np.isin(orths, self.value_term_orths)).tolist()
+        if not odd and not gated:
+            return
+        text = doc.text
+        ents = list(doc.ents)
+        by_start = {e.start: e for e in ents}
+        drop: set[int] = set()
+        for i in odd:
+            ent = by_start.get(i)
+            if ent is None or ent.end != i + 1:
+                continue
+            token = doc[i]
+            before, after = self.other_senses[int(orths[i])]
+            line_start = max(0, token.idx - 30)
+            if before.search(text, line_start, token.idx) or (
+                after is not None and after.match(text, token.idx + len(token))
+            ):
+                drop.add(i)
+        taken = {t for e in ents for t in range(e.start, e.end)}
+        added: list[Span] = []
+        for i in gated:
+            if i in taken:
+                continue
+            key, after = self.value_terms[int(orths[i])]
+            token = doc[i]
+            if after.match(text, token.idx + len(token)):
+                added.append(Span(doc, i, i + 1, label="lab", kb_id=key))
+        if drop or added:
+            doc.ents = sorted(
+                [e for e in ents if e.start not in drop] + added, key=lambda e: e.start
+            )
 
     def definitions(self, doc: Doc, orths: Any) -> list[tuple[Span, Span]]:
         """(long form, short form) pairs defined in the doc, the first definition of each kept.
@@ -69,6 +136,7 @@ class AbbreviationResolver(BatchedPipe):
     def __call__(self, doc: Doc) -> Doc:
         # Doc.text is rebuilt on every access (costly on long notes): test the tokens first.
         orths = doc.to_array(ORTH)
+        self.senses(doc, orths)
         if not (orths == self.open_paren).any():
             return doc
         definitions = self.definitions(doc, orths)

@@ -219,6 +219,29 @@ class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
         return True
 
     @staticmethod
+    def _modify_shared_head(modifier: Any, targets: Any, target_starts: list[int]) -> None:
+        """A forward cue whose last words are the target's first words modifies it.
+
+        "Not on dialysis", "no history of cancer": the concept matcher takes "on dialysis" and
+        "history of cancer" as the phrase, and medspaCy never lets a cue modify a target it
+        overlaps (so that a phrase does not negate itself). When the cue starts before the
+        target and ends inside it, the target still has words of its own after the cue, which
+        the cue governs as it would the words after any other forward cue. This is the one place
+        where the notes' ConText differs from medspaCy's; the single-target assertion path
+        (``prune_on_target_overlap``) does not come here.
+        """
+        if modifier.direction != "FORWARD":
+            return
+        start, end = modifier.modifier_span
+        first = bisect.bisect_right(target_starts, start)
+        last = bisect.bisect_left(target_starts, end)
+        for index in range(first, last):
+            target = targets[index]
+            if target.end > end and modifier.allows(target.label_.upper()):
+                if target not in modifier._targets:
+                    modifier.modify(target)
+
+    @staticmethod
     def _apply_modifiers(graph: ConTextGraph) -> None:
         """``ConTextGraph.apply_modifiers`` (without pruning) over the targets in scope only."""
         targets = graph.targets
@@ -236,6 +259,7 @@ class SentenceScopedConText(ConText, BatchedPipe):  # type: ignore[misc]
                 target = targets[index]
                 if modifier.modifies(target):
                     modifier.modify(target)
+            SentenceScopedConText._modify_shared_head(modifier, targets, target_starts)
         edges = []
         for modifier in graph.modifiers:
             modifier.reduce_targets()

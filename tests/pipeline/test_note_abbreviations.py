@@ -1,0 +1,49 @@
+"""Notes to facts: short forms read by their neighbours (room air, predicted, bare K)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from criteria_models.facts import PatientFact
+from pipeline.facts import facts_from_doc
+from pipeline.nlp import get_nlp
+
+NOTE_DATE = dt.date(2025, 2, 10)
+
+
+def facts(text: str) -> list[PatientFact]:
+    return facts_from_doc(get_nlp()(text), "P", "N", NOTE_DATE)
+
+
+def codes(text: str) -> set[str]:
+    return {f.code for f in facts(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("SpO2 97% RA.", "M06.9"),
+        ("Sats 95% on RA, RR 18.", "M06.9"),
+        ("FEV1 1.71 L (62% pred).", "prednisone"),
+        ("Vitamin K 10 mg given.", "potassium"),
+    ],
+)
+def test_measurement_sense_is_not_the_lexicon_concept(text: str, code: str) -> None:
+    assert code not in codes(text)
+
+
+def test_lexicon_sense_kept_elsewhere() -> None:
+    assert "M06.9" in codes("RA on methotrexate.")
+    assert "prednisone" in codes("Pred 10 mg daily.")
+
+
+def test_bare_k_before_a_potassium_unit_is_potassium() -> None:
+    (k,) = [f for f in facts("K 4.5 mmol/L, Na 139 mmol/L.") if f.code == "potassium"]
+    assert (k.value_as_number, k.unit) == (4.5, "mmol/L")
+
+
+def test_fingerstick_glucose_short_form() -> None:
+    (g,) = [f for f in facts("FSBG 188 this morning.") if f.code == "glucose"]
+    assert g.value_as_number == 188.0

@@ -1,0 +1,78 @@
+"""Notes to facts: where a negation reaches and where it stops."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from criteria_models.facts import PatientFact
+from pipeline.facts import facts_from_doc
+from pipeline.nlp import get_nlp
+
+NOTE_DATE = dt.date(2025, 2, 10)
+
+
+def facts(text: str) -> list[PatientFact]:
+    return facts_from_doc(get_nlp()(text), "P", "N", NOTE_DATE)
+
+
+def one(text: str, code: str) -> PatientFact:
+    found = [f for f in facts(text) if f.code == code]
+    assert found, f"{code} not found in {[f.code for f in facts(text)]}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Not on dialysis.", "Z99.2"),
+        ("Never on dialysis.", "Z99.2"),
+        ("No history of cancer.", "Z85.9"),
+        ("No history of malignancy.", "Z85.9"),
+    ],
+)
+def test_cue_sharing_the_concepts_first_words_negates_it(text: str, code: str) -> None:
+    assert one(text, code).negated
+
+
+def test_concept_starting_like_a_cue_stays_affirmed() -> None:
+    assert not one("On dialysis since 2020.", "Z99.2").negated
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("No asthma exacerbation in the past year.", "J45.909"),
+        ("No COPD exacerbation since 2023.", "J44.9"),
+        ("No CHF exacerbation.", "I50.9"),
+        ("No psoriasis flare.", "L40.9"),
+    ],
+)
+def test_denied_flare_affirms_the_disease(text: str, code: str) -> None:
+    f = one(text, code)
+    assert not f.negated
+    assert not any(m.startswith("negated_existence=") for m in f.term_modifiers)
+    assert one(text, "disease_flare").negated
+
+
+def test_denied_disease_without_event_stays_negated() -> None:
+    assert one("No asthma.", "J45.909").negated
+
+
+def test_verbal_negation_stops_at_comma_before_new_kind_of_item() -> None:
+    assert one("He has never required immunosuppression, CKD G3a A3.", "immunosuppressant").negated
+    assert not one("He has never required immunosuppression, CKD G3a A3.", "N18.9").negated
+    assert not one("Never smoked, HTN on amlodipine.", "I10").negated
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Not on warfarin, apixaban.", "apixaban"),
+        ("Never received methotrexate, azathioprine or mycophenolate.", "azathioprine"),
+        ("No fever, chills, cough.", "R50.9"),
+    ],
+)
+def test_lists_stay_negated(text: str, code: str) -> None:
+    assert one(text, code).negated
