@@ -8,7 +8,8 @@ Condition, Drug, Procedure, Observation, Allergy, Immunization, Modifier and Eq-
 
 Uncoded condition mentions get an ICD-10-CM code from ``pipeline/linker.py`` when one title fits
 their phrase unambiguously, else a Human Phenotype Ontology (HPO) code when one HPO term does;
-uncoded observation mentions (symptoms: "neck pain") get an HPO code only. Multi-word HPO terms
+so do uncoded observation mentions (symptoms: "lumbar pain" is ICD-10-CM's "Low back pain",
+"neck pain" only HPO's; "smokers" is "Tobacco use"). Multi-word HPO terms
 and HPO's abbreviations ("IUGR") are also looked up in the text itself, longest match first:
 they add a coded entity where no coded one overlaps, replacing the uncoded mentions they contain.
 Criteria side only: notes never carry HPO codes.
@@ -182,9 +183,9 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
     return _with_phenotypes([_linked(e, text) for e in _join_touching(out, text)], text)
 
 
-# What each uncoded mention type may link to: conditions to ICD-10-CM, else HPO; observations
-# (symptoms, findings) to HPO only.
-_LINK_SYSTEMS = {"Condition": ("ICD10CM", "HPO"), "Observation": ("HPO",)}
+# What each uncoded mention type may link to: conditions and observations (symptoms, findings)
+# to ICD-10-CM, else HPO. ICD-10-CM's chapter R names symptoms too ("Low back pain").
+_LINK_SYSTEMS = {"Condition": ("ICD10CM", "HPO"), "Observation": ("ICD10CM", "HPO")}
 
 
 def _linked(entity: Entity, text: str) -> Entity:

@@ -28,14 +28,18 @@ How:
   dropped, then the leading words one at a time (a more general concept: "acute ankle sprain"
   -> "Sprain of ankle"), but never a specifier that moves the concept to another chapter
   ("congenital", "neonatal", "malignant", "inflammatory").
+* A symptom the clause says has lasted 3 months or more ("pain for more than 12 weeks",
+  "persisting for at least 3 months") is read as chronic first ("Chronic pain" G89.29), the
+  usual clinical threshold (IASP for pain; chronic cough and diarrhoea need less); without such
+  a title the plain reading stands.
 * No link when the mention modifies the noun after it ("hepatitis B virus", "kidney disease
   risk", "pain scale") or follows a good state ("in good physical and mental condition").
 * Human Phenotype Ontology (``resources/vocab_hpo.json``, see scripts/build_extended_vocab.py):
   with ``systems=("ICD10CM", "HPO")`` each reading of the phrase that has no ICD-10-CM name is
   looked up among HPO's names (same normalisation, exact word set, one HPO term only), keyed
   ``HPO:HP:nnnnnnn``: "spasticity", "intrauterine growth restriction", "neck pain".
-  :func:`hpo_matches` finds HPO's multi-word terms (any case) and abbreviations (exact case,
-  "IUGR") in the text itself. The HPO index is built lazily once per process (under 0.6 s
+  :func:`hpo_matches` finds HPO's multi-word terms (any case, the last word also as a plural:
+  "heterotopic ossifications") and abbreviations (exact case, "IUGR") in the text itself. The HPO index is built lazily once per process (under 0.6 s
   CPU). ``link_mention`` defaults to ICD-10-CM only and :func:`condition_links` (the parser's
   requirements) stays ICD-10-CM only: notes never carry HPO codes, so an HPO requirement could
   never be met. Entities (``pipeline/criterion_entities.py``) use both.
@@ -348,7 +352,10 @@ def hpo_matches(text: str) -> list[tuple[int, int, Link]]:
     while i < len(tokens):
         found: tuple[int, Link] | None = None
         for n in range(min(idx.longest, len(tokens) - i), 1, -1):
-            link = idx.phrases.get(tuple(lowered[i : i + n]))
+            key = tuple(lowered[i : i + n])
+            # A plural head names the same phenotype ("heterotopic ossifications"); HPO lists
+            # plurals of a few countable heads only.
+            link = idx.phrases.get(key) or idx.phrases.get((*key[:-1], _singular(key[-1])))
             if link is not None and all(
                 _TERM_GAP.fullmatch(text, tokens[k].end(), tokens[k + 1].start())
                 for k in range(i, i + n - 1)
@@ -463,6 +470,33 @@ def link_mention(
     return None
 
 
+# A lower bound on how long a symptom has lasted, right after it in the same clause: "pain for
+# more than 12 weeks", "pain persisting for at least 3 months", "pain of at least 1 year".
+_DURATION = re.compile(
+    r"[^.;:()]{0,45}?\b(?:for|lasting|persisting|present|of|since|duration)\b[ \t]*"
+    r"(?:(?:for|of)[ \t]+)?(?:more[ \t]+than|at[ \t]+least|over|longer[ \t]+than|a[ \t]+minimum[ \t]+of|"
+    r"minimum[ \t]+of|>=?|≥)[ \t]*(?:an?[ \t]+)?"
+    r"(?P<n>\d+|one|two|three|four|five|six|eight|nine|ten|twelve|twenty-four)[ \t-]*"
+    r"(?P<unit>years?|months?|weeks?)\b",
+    re.IGNORECASE,
+)
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "nine": 9,
+    "ten": 10, "twelve": 12, "twenty-four": 24,
+}  # fmt: skip
+_WEEKS = {"year": 52, "month": 4, "week": 1}
+
+
+def _lasts_three_months(text: str, end: int) -> bool:
+    """Whether the clause after a mention says it has lasted at least 3 months (12 weeks)."""
+    m = _DURATION.match(text, end)
+    if m is None:
+        return False
+    raw = m["n"].lower()
+    n = int(raw) if raw.isdigit() else _NUMBERS[raw]
+    return n * _WEEKS[m["unit"].lower().rstrip("s")] >= 12
+
+
 def _candidates(text: str, start: int, end: int) -> list[list[str]]:
     """The normalised word lists :func:`link_mention` tries, most specific first ([] when the
     mention modifies the noun after it or follows a good state)."""
@@ -480,6 +514,10 @@ def _candidates(text: str, start: int, end: int) -> list[list[str]]:
         if any(w in norm.specifiers for w in norm.word(left[k - 1])):
             break  # "congenital heart disease" is not a kind of "heart disease" (I51.9)
         candidates.append([w for r in raw[k:] for w in norm.word(r) if w not in norm.modifiers])
+    if _lasts_three_months(text, end) and "chronic" not in words:
+        # a symptom present for 3 months or more is chronic by the usual clinical definition
+        # (chronic pain: IASP; chronic cough: over 8 weeks): the chronic name first, if any
+        candidates = [c for plain_c in candidates for c in (["chronic", *plain_c], plain_c)]
     out: list[list[str]] = []
     for candidate in candidates:
         if tuple(candidate) not in tried:

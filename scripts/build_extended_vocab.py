@@ -26,8 +26,12 @@ Sources and licences:
   "cancer of the X", "carcinoma of X"; "secondary malignant neoplasm of X" -> "X metastases";
   "benign neoplasm of X" -> "benign X tumor". "Acute"/"chronic" are never dropped. An alias
   claimed by several codes goes to their common ancestor code, or is dropped; a title-derived
-  term always wins over an alias. Aliases containing a curated term are dropped like any other
-  term, so "X cancer" / "X fracture" stay with the curated "cancer" / "fracture" concepts.
+  term always wins over an alias. An alias equal to a curated term or containing a curated
+  phrase of two words or more is dropped; one containing a single curated word is kept when
+  that word's concept, named in a criterion, covers the alias's code ("parotid gland cancer"
+  C07 is a kind of the curated "cancer", whose group is C00-C96, so a criterion asking for
+  cancer is still met by it), else dropped ("skull fracture" S02 stays with the curated
+  "fracture" T14.8). The concept layer's longest match then codes such aliases specifically.
 * ``drug-named-entity-recognition`` 2.0.9 (MIT, Fast Data Science Ltd). Its bundled dictionary
   (from DrugBank open data, MedlinePlus, NHS and Wikipedia names) is loaded from the package's
   bz2 pickle. Only drugs with a DrugBank or MedlinePlus id and a MedlinePlus, NHS, Wikipedia or
@@ -81,6 +85,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "pipeline" / "resources"
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # pipeline.icd_groups of this checkout (see curated_covers)
 
 from format_resources import dump  # noqa: E402
 
@@ -166,6 +171,49 @@ def covered_by(term: str, curated: set[str]) -> bool:
             if " ".join(w[i : i + n]) in curated:
                 return True
     return False
+
+
+def alias_blocked(term: str, code: str, curated: set[str], covers: dict[str, list[str]]) -> bool:
+    """True when a curated term owns the alias ``term`` of ``code``.
+
+    It does when the alias equals a curated term, contains a curated phrase of two words or more
+    ("breast cancer" in "male breast cancer"), or contains a curated single word whose concept
+    does not cover ``code``. ``covers`` maps a curated single word to the ICD-10-CM code prefixes
+    a criterion naming its concept asks for (``pipeline.icd_groups.criterion_refs``): "cancer"
+    covers C00-C96, so "parotid gland cancer" (C07) is kept and coded specifically by the concept
+    layer's longest match, while a criterion asking for "cancer" is still met by it. "Skull
+    fracture" (S02) stays with the curated "fracture" (T14.8), which does not cover it.
+    """
+    if term in curated:
+        return True
+    w = words(term)
+    for n in range(1, len(w) + 1):
+        for i in range(len(w) - n + 1):
+            part = " ".join(w[i : i + n])
+            if part not in curated:
+                continue
+            if n > 1 or not any(code.startswith(p) for p in covers.get(part, [])):
+                return True
+    return False
+
+
+def curated_covers() -> dict[str, list[str]]:
+    """Curated single-word ICD-10-CM terms -> the code prefixes their concept covers in a
+    criterion (its group, or its category when it is a default code; see alias_blocked)."""
+    from pipeline.icd_groups import criterion_refs
+
+    out: dict[str, list[str]] = {}
+    concepts = json.loads((RESOURCES / "concepts.json").read_text(encoding="utf-8"))
+    for c in concepts["concepts"]:
+        if c["code_system"] != "ICD10CM":
+            continue
+        refs = criterion_refs("ICD10CM", c["code"], c["preferred_name"])
+        prefixes = [r.code for r in refs if r.include_descendants] + [c["code"]]
+        for term in {x.lower() for x in [c["preferred_name"], *c["terms"]]}:
+            if " " not in term:
+                out.setdefault(term, []).extend(prefixes)
+    # A word that is also a drug or lab term stays blocked: no ICD-10-CM prefix covers those.
+    return out
 
 
 def clean_title(title: str) -> str | None:
@@ -603,10 +651,12 @@ def build_icd(curated: set[str]) -> tuple[dict[str, object], set[str]]:
         if t is not None
     }
     claims: dict[str, list[str]] = defaultdict(list)
+    covers = curated_covers()
     for raw in codes:
+        owner = cm.add_dot(raw)
         for alias in candidate_aliases(raw, bases[raw], all_terms):
             for term in term_variants(alias):
-                if term not in by_term and not covered_by(term, curated):
+                if term not in by_term and not alias_blocked(term, owner, curated, covers):
                     claims[term].append(raw)
     aliases = resolve_alias_owners(claims)
     for term, owner in aliases.items():

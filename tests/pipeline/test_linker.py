@@ -184,3 +184,41 @@ def test_requirements_stay_icd_10_cm_only() -> None:
     text = "Severe spasticity of the legs"
     assert condition_links(text) == []
     assert [e.kb_id for e in entities_of(text) if e.kb_id] == ["HPO:HP:0001257"]  # entity only
+
+
+@pytest.mark.parametrize(
+    ("text", "mention", "code"),
+    [
+        ("Lumbar pain since last year", "pain", "M54.50"),  # lumbar = low back (lumbago)
+        ("Vasculo-cerebral disease", "disease", "I67.9"),  # = cerebrovascular
+        ("Known ophthalmological disorders", "disorders", "H57.9"),  # "eye and adnexa"
+        ("Known phenylketonuria", "phenylketonuria", "E70.0"),  # "Classical phenylketonuria"
+    ],
+)
+def test_organ_adjectives_compounds_and_default_qualifiers(
+    text: str, mention: str, code: str
+) -> None:
+    assert _code(text, mention) == code
+
+
+def test_a_symptom_lasting_three_months_or_more_is_chronic() -> None:
+    assert _code("Pain persisting for at least 3 months", "Pain") == "G89.29"
+    assert _code("Diffuse pain for more than twelve weeks", "pain") == "G89.29"
+    # a site with a title of its own is kept: "chronic shoulder pain" has none
+    assert _code("Shoulder pain for more than twelve weeks", "pain") == "M25.51"
+    assert _code("Pain present for more than 1 year", "Pain") == "G89.29"
+    assert _code("Pain for more than 2 weeks", "Pain") == "R52"  # too short to be chronic
+    assert _code("Pain for less than 6 months", "Pain") == "R52"  # an upper bound
+    assert _code("Pain, the last 6 months", "Pain") == "R52"  # no duration of the pain
+
+
+def test_observations_link_to_icd_10_cm_as_well() -> None:
+    entities = entities_of("Lumbar pain for more than 6 months")
+    assert [e.kb_id for e in entities if e.type == "Observation"] == ["ICD10CM:M54.50"]
+
+
+def test_hpo_text_lookup_reads_a_plural_head() -> None:
+    from pipeline.linker import hpo_matches
+
+    found = hpo_matches("History of heterotopic ossifications")
+    assert [link.key for _, _, link in found] == ["HPO:HP:0011986"]

@@ -148,6 +148,25 @@ def test_alias_claimed_by_several_codes_goes_to_the_common_ancestor() -> None:
     assert resolve({"a": ["I351", "I061"]}) == {}
 
 
+def test_a_single_curated_word_blocks_an_alias_only_outside_what_its_concept_covers() -> None:
+    blocked = _script().alias_blocked
+    curated = {"cancer", "fracture", "breast cancer"}
+    covers = {"cancer": ["C"], "fracture": ["T14.8"]}
+    assert not blocked("parotid gland cancer", "C07", curated, covers)  # a kind of cancer
+    assert blocked("skull fracture", "S02.91", curated, covers)  # T14.8 does not cover S02
+    assert blocked("male breast cancer", "C50.92", curated, covers)  # a curated phrase inside
+    assert blocked("cancer", "C80.1", curated, covers)  # the curated term itself
+    assert not blocked("thigh tumour", "D16.2", curated, covers)  # no curated word at all
+
+
+def test_generated_vocabulary_codes_site_cancers_specifically() -> None:
+    from pipeline.concepts import concept_index
+
+    terms = concept_index().terms
+    assert terms["parotid gland cancer"] == "ICD10CM:C07"
+    assert "skull fracture" not in terms  # stays with the curated "fracture"
+
+
 # --- HPO part, on a made-up obo file ----------------------------------------------------------
 # HP:0000118 is the real "Phenotypic abnormality" root; every other id and word below is made up
 # or chosen to exercise one filter.
