@@ -359,6 +359,21 @@ _CONSENT_DENIED = re.compile(
     r"declin\w*|object\w*|opposition|reluctan\w*)\b",
     re.I,
 )
+# What asks for the capacity to consent rather than the consent: an ability, or a willingness.
+_CONSENT_ABILITY = re.compile(
+    r"\b(?:abl[ey]|ability|unable|inability|capacity|competent|incompetent|capable|incapable)\b",
+    re.I,
+)
+_CONSENT_WILLING = re.compile(r"\b(?:willing\w*|unwilling\w*)\b", re.I)
+# "Prior to consent", "at the time of consent": a time, not a requirement about consent.
+_CONSENT_TIMING = re.compile(r"\b(?:prior\s+to|time\s+of|before|after)\s+(?:the\s+)?consent", re.I)
+# The lexicon's "informed consent" just after an ability ("unable to give informed consent")
+# names the capacity to consent, which _consent_capacity reads.
+_ABLE_TO_CONSENT = re.compile(
+    r"\b(?:unable|inability|incapable|incompetent|not\s+(?:be\s+)?able|capacity|able|ability|"
+    r"capable|competent)\s+(?:to|of|for)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
 # Taking part in another study: the investigational-product concept the notes can state.
 _OTHER_STUDY = re.compile(
     r"\b(?:participat\w*|enrol+\w*|included|involve\w*|taking\s+part|part\s+of|join\w*|"
@@ -456,8 +471,11 @@ _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:study_area_residence", "logistics", _RESIDENCE),
     ("ICD10CM:Z65.1", "legal_status", _INCARCERATION),
 )
-# The ELIG statements are read here only; imprisonment is also a condition the lexicon names.
-_STATEMENT_KEYS = {key for key, _, _ in _STATEMENTS if key.startswith("ELIG:")}
+# The ELIG statements (and the capacity to consent, which _consent_capacity reads) come from
+# these readers only, not from the lexicon's words; imprisonment is also a lexicon condition.
+_STATEMENT_KEYS = {key for key, _, _ in _STATEMENTS if key.startswith("ELIG:")} | {
+    "ELIG:consent_capacity"
+}
 # "Healthy volunteers", "In good general health": no other medical history, which notes state
 # ("otherwise healthy", "no significant past medical history").
 _HEALTHY = re.compile(
@@ -1279,6 +1297,10 @@ def _lexicon_meaning(
         and f.start < cut
         and not (applicability is not None and f"{f.code_system}:{f.code}" in _APPLICABILITY_KEYS)
         and f"{f.code_system}:{f.code}" not in _STATEMENT_KEYS
+        and not (
+            f.code == "informed_consent_signed"
+            and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
+        )
         and not (remission is not None and f"{f.code_system}:{f.code}" in _DISEASE_STATE_KEYS)
     ]
     exceptions = [
@@ -1529,10 +1551,14 @@ def _other_study(text: str, window: TimeWindow | None) -> Requirement | None:
 def _consent_act(text: str) -> Requirement | None:
     """Consent given (or denied, "no consent", "refused consent") as the whole criterion: the
     documented-consent concept the notes can state, as the concept layer reads "signed informed
-    consent"."""
+    consent". The capacity to consent ("unable to give consent", "lacks capacity to consent") is
+    a clinician's documented assessment of its own; a willingness to consent ("willing to
+    provide written consent") is the consent to come."""
     act = _CONSENT_ACT.search(text) or _AGREE_TO_PARTICIPATE.search(text)
-    if act is None or _CONSENT_CAPACITY.search(text) or _OTHER_STUDY.search(text):
+    if act is None or _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
         return None
+    if _CONSENT_CAPACITY.search(text):
+        return _consent_capacity(text, act) if _CONSENT_ACT.search(text) else None
     signed = _known_ref("ELIG:informed_consent_signed")
     if signed is None:
         return None
@@ -1541,6 +1567,23 @@ def _consent_act(text: str) -> Requirement | None:
         r"\b(?:no|not|without)\s+(?:\w+\s+)?refus", text, re.I
     )
     return Not(item=condition) if denied else condition
+
+
+def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:
+    """ "Able to give consent" asks for the capacity to consent, absent where a negative cue comes
+    before the consent ("unable to provide consent/assent", "lack capacity for consent"); a
+    willingness without an ability ("unwilling to consent") asks for the consent itself."""
+    if _CONSENT_ABILITY.search(text):
+        key = "ELIG:consent_capacity"
+    elif _CONSENT_WILLING.search(text):
+        key = "ELIG:informed_consent_signed"
+    else:
+        return None
+    ref = _known_ref(key)
+    if ref is None:
+        return None
+    condition = Condition(concepts=[ref])
+    return Not(item=condition) if _NEGATIVE_CUE.search(text[: act.start()]) else condition
 
 
 def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:

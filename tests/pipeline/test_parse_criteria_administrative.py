@@ -103,6 +103,12 @@ def test_other_study_phrasings(text: str) -> None:
         ("Scheduled for pancreaticoduodenectomy", "pancreatectomy"),
         ("Indication for cardiac resynchronization therapy", "cardiac_resynchronization"),
         ("Implantable cardiac defibrillator", "Z95.810"),
+        ("Hospitalised within 3 months prior to screening", "hospitalization"),
+        ("Admitted to the ICU for at least 24 hours", "icu_admission"),
+        ("Hemodynamic instability", "hemodynamic_instability"),
+        ("Difficult airway", "difficult_airway"),
+        ("Cognitively impaired", "G31.84"),
+        ("Multifetal gestations", "O30"),
     ],
 )
 def test_procedure_concepts(text: str, code: str) -> None:
@@ -124,6 +130,8 @@ def _note(text: str, code: str) -> list[PatientFact]:
         ("Patient does not have a cell phone.", "device_access", True),
         ("Uninsured; no health insurance.", "health_insurance", True),
         ("Covered by national health insurance.", "health_insurance", False),
+        ("He lacks decision-making capacity.", "consent_capacity", True),
+        ("She has decision-making capacity.", "consent_capacity", False),
     ],
 )
 def test_notes_affirm_or_deny_the_statement(text: str, code: str, negated: bool) -> None:
