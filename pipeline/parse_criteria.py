@@ -360,11 +360,32 @@ _CONSENT_DENIED = re.compile(
     r"declin\w*|object\w*|opposition|reluctan\w*)\b",
     re.I,
 )
+# What asks for the capacity to consent rather than the consent: an ability, or a willingness.
+_CONSENT_ABILITY = re.compile(
+    r"\b(?:abl[ey]|ability|unable|inability|capacity|competent|incompetent|capable|incapable)\b",
+    re.I,
+)
+_CONSENT_WILLING = re.compile(r"\b(?:willing\w*|unwilling\w*)\b", re.I)
+# "Prior to consent", "at the time of consent": a time, not a requirement about consent.
+_CONSENT_TIMING = re.compile(r"\b(?:prior\s+to|time\s+of|before|after)\s+(?:the\s+)?consent", re.I)
+# The lexicon's "informed consent" just after an ability ("unable to give informed consent")
+# names the capacity to consent, which _consent_capacity reads.
+_ABLE_TO_CONSENT = re.compile(
+    r"\b(?:unable|inability|incapable|incompetent|not\s+(?:be\s+)?able|capacity|able|ability|"
+    r"capable|competent)\s+(?:to|of|for)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
 # Taking part in another study: the investigational-product concept the notes can state.
 _OTHER_STUDY = re.compile(
-    r"\b(?:participat\w*|enrol+\w*|included|involve\w*|taking\s+part|part\s+of)\b.{0,50}?"
+    r"\b(?:participat\w*|enrol+\w*|included|involve\w*|taking\s+part|part\s+of|join\w*|"
+    r"registr\w*|registered|on\s*-?going|exclusion\s+period)\b.{0,50}?"
     r"\b(?:other|another|concurrent|concomitant|different|larger|interventional|investigational|"
-    r"therapeutic)\b.{0,40}?\b(?:trials?|stud(?:y|ies)|research|protocols?)\b",
+    r"therapeutic|previous)\b.{0,40}?\b(?:trials?|stud(?:y|ies)|research|protocols?)\b|"
+    # "participating in a study with medicines", "participated in any study of an experimental
+    # medical product": a study of a product is another study than this one
+    r"\bparticipat\w*\s+in\s+(?:a|an|any)\s+(?:\w+\s+){0,3}?(?:trial|study)\s+(?:with|of|"
+    r"involving|using|testing|evaluating)\s+(?:\w+\s+){0,3}?(?:medic\w*|drugs?|devices?|"
+    r"investigational|experimental)",
     re.I,
 )
 # Agreeing to (or refusing) this study is consent given (or withheld).
@@ -375,6 +396,87 @@ _AGREE_TO_PARTICIPATE = re.compile(
     r"\brefusal\s+of\s+(?:the\s+)?(?:patient|parent|person|subject|participant)s?\b",
     re.I,
 )
+# Administrative statements a note or screening record can state ("will comply with the study
+# visits", "has a smartphone", "no health insurance", "under guardianship"): each is a local ELIG
+# concept, read from the whole criterion like consent; a negative cue before it asks for its
+# absence. Which concept, the category and the pattern that finds it.
+_NEGATIVE_CUE = re.compile(
+    r"\b(?:no|not|non|never|without|unable|inability|unwilling\w*|unwillingness|cannot|can't|"
+    r"lack\w*|refus\w*|impossib\w*|fail\w*|incapab\w*|unprepared|unlikely|difficult\w*)\b",
+    re.I,
+)
+_PROTOCOL_COMPLIANCE = re.compile(
+    r"\b(?:comply|complian(?:ce|t)|adhere|adherence|adherent)\s+(?:with|to|w/)\s+(?:[\w-]+\s+){0,4}?"
+    r"(?:protocol|study|trial|visits?|follow[-\s]?up|procedures|requirements|schedules?|"
+    r"assessments|investigations|testing)\b|"
+    r"\b(?:attend|complete|return\s+(?:for|to)|available\s+for|accessible\s+for|follow|keep|"
+    r"present\s+for)\s+(?:[\w/-]+\s+){0,4}?(?:visits?|appointments?|follow[-\s]?up|"
+    r"study\s+procedures|study\s+requirements|evaluations|study\s+sessions)\b|"
+    r"\bbe\s+followed[-\s]?up\b|"
+    r"\b(?:willing|able|agree\w*)\b(?:\s+\w+){0,3}\s+to\s+comply\b",
+    re.I,
+)
+# A judgement about what a condition prevents stays the investigator's (not a stated fact).
+_COMPLIANCE_JUDGED = re.compile(
+    r"\b(?:preclud\w*|interfer\w*|prevent\w*|compromis\w*|imped\w*|hinder\w*|affect\w*|"
+    r"uncertain\w*|likely|judg\w*|opinion|discretion)\b",
+    re.I,
+)
+_DEVICE_ACCESS = re.compile(
+    r"(?:\b(?:ha(?:ve|s|ving)|own\w*|access|use[sd]?|using|user|with|working|possess\w*)\b"
+    r"[^.;]{0,40}?|^\W*(?:\(?\d+[.)]\s*)?(?:(?:regular|daily|continuous|home|reliable)\s+)?)"
+    r"\b(?:smart[\s-]?phones?|mobile\s+(?:tele)?phones?|cell(?:ular)?[\s-]?phones?|"
+    r"(?:tele)?phones?|internet|e-?mail(?:\s+address)?|wi-?fi|computer|tablet\s+(?:computer|"
+    r"device)|personal\s+device)\b",
+    re.I,
+)
+_INSURANCE = re.compile(
+    r"(?<!valid\s)\b(?:social\s+security(?!\s+(?:number|card))|(?:health|medical)\s+insurance|"
+    r"insurance\s+(?:plan|scheme|coverage)|national\s+health\s+(?:insurance|service)|"
+    r"(?P<flip>uninsured)|insured)\b",
+    re.I,
+)
+_LEGAL_PROTECTION = re.compile(
+    r"\b(?:guardianship|curatorship|tutorship|conservatorship|safeguard\s+of\s+justice|"
+    r"protection\s+of\s+justice|(?:legal|judicial)\s+protection|protected\s+(?:person|adult)s?|"
+    r"adults?\s+requiring\s+protection)\b",
+    re.I,
+)
+_RESIDENCE = re.compile(
+    r"\b(?:resid(?:e|es|ing|ence)\b|residents?\b(?!\s+(?:physician|doctor)s?)|"
+    r"liv(?:e|es|ing)\s+(?:in|within|at|near)\b|lived\s+in\b|"
+    r"(?P<flip>relocat\w*|mov(?:e|ing)\s+(?:residence|away|out)|plan\w*\s+to\s+move)|"
+    r"commuting\s+distance|geographic\w*\s+accessib\w*|"
+    r"within\s+\d+\s*(?:km|kilometers|kilometres|miles|minutes|hours?)\s+(?:of|from)\s+"
+    r"(?:the\s+)?(?:study|clinic|hospital|site|cent(?:er|re)))",
+    re.I,
+)
+# Living away from the site: the absence of residence in the study area.
+_FAR_AWAY = re.compile(
+    r"\b(?:outside|more\s+than|over|beyond|too\s+far|far\s+from|further\s+than|farther\s+than)\b",
+    re.I,
+)
+# "Able to read and write", "literate": not illiterate (ICD-10-CM Z55.0, which the lexicon names)
+_LITERATE = re.compile(
+    r"\b(?i:(?:able|ability|capable)\s+(?:to|of)\s+read(?:ing)?|can\s+read|literate)\b"
+    r"(?!\s+(?:and\s+(?:write|understand)\s+)?(?:in\s+)?[A-Z][a-z]+)",
+)
+# "Incarceration" as a criterion is imprisonment (Z65.1); the lexicon leaves the word out, as
+# notes use it of hernias.
+_INCARCERATION = re.compile(r"\bincarcerat\w*\b(?!\s+(?:\w+\s+)?(?:hernias?|bowel|stones?))", re.I)
+_STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("ELIG:protocol_compliance", "compliance", _PROTOCOL_COMPLIANCE),
+    ("ELIG:device_access", "logistics", _DEVICE_ACCESS),
+    ("ELIG:health_insurance", "legal_status", _INSURANCE),
+    ("ELIG:legal_protection", "legal_status", _LEGAL_PROTECTION),
+    ("ELIG:study_area_residence", "logistics", _RESIDENCE),
+    ("ICD10CM:Z65.1", "legal_status", _INCARCERATION),
+)
+# The ELIG statements (and the capacity to consent, which _consent_capacity reads) come from
+# these readers only, not from the lexicon's words; imprisonment is also a lexicon condition.
+_STATEMENT_KEYS = {key for key, _, _ in _STATEMENTS if key.startswith("ELIG:")} | {
+    "ELIG:consent_capacity"
+}
 # "Healthy volunteers", "In good general health": no other medical history, which notes state
 # ("otherwise healthy", "no significant past medical history").
 _HEALTHY = re.compile(
@@ -1228,6 +1330,11 @@ def _lexicon_meaning(
         if f.category in ("diagnosis", "finding", "procedure", "other")
         and f.start < cut
         and not (applicability is not None and f"{f.code_system}:{f.code}" in _APPLICABILITY_KEYS)
+        and f"{f.code_system}:{f.code}" not in _STATEMENT_KEYS
+        and not (
+            f.code == "informed_consent_signed"
+            and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
+        )
         and not (remission is not None and f"{f.code_system}:{f.code}" in _DISEASE_STATE_KEYS)
     ]
     exceptions = [
@@ -1393,6 +1500,9 @@ def _lexicon_meaning(
         healthy = _known_ref("ELIG:no_other_comorbidity") if _HEALTHY.search(text) else None
         if healthy is not None and kind == "inclusion":
             return Condition(concepts=[healthy]), "condition", applicability
+        administrative = _administrative(text, kind)
+        if administrative is not None:
+            return administrative[0], administrative[1], applicability
     if not parts and _CONTRACEPTION.search(text):
         agreement = _known_ref("ELIG:contraception_agreement")
         match = _CONTRACEPTION.search(text)
@@ -1475,10 +1585,14 @@ def _other_study(text: str, window: TimeWindow | None) -> Requirement | None:
 def _consent_act(text: str) -> Requirement | None:
     """Consent given (or denied, "no consent", "refused consent") as the whole criterion: the
     documented-consent concept the notes can state, as the concept layer reads "signed informed
-    consent"."""
+    consent". The capacity to consent ("unable to give consent", "lacks capacity to consent") is
+    a clinician's documented assessment of its own; a willingness to consent ("willing to
+    provide written consent") is the consent to come."""
     act = _CONSENT_ACT.search(text) or _AGREE_TO_PARTICIPATE.search(text)
-    if act is None or _CONSENT_CAPACITY.search(text) or _OTHER_STUDY.search(text):
+    if act is None or _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
         return None
+    if _CONSENT_CAPACITY.search(text):
+        return _consent_capacity(text, act) if _CONSENT_ACT.search(text) else None
     signed = _known_ref("ELIG:informed_consent_signed")
     if signed is None:
         return None
@@ -1487,6 +1601,63 @@ def _consent_act(text: str) -> Requirement | None:
         r"\b(?:no|not|without)\s+(?:\w+\s+)?refus", text, re.I
     )
     return Not(item=condition) if denied else condition
+
+
+def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:
+    """ "Able to give consent" asks for the capacity to consent, absent where a negative cue comes
+    before the consent ("unable to provide consent/assent", "lack capacity for consent"); a
+    willingness without an ability ("unwilling to consent") asks for the consent itself."""
+    if _CONSENT_ABILITY.search(text):
+        key = "ELIG:consent_capacity"
+    elif _CONSENT_WILLING.search(text):
+        key = "ELIG:informed_consent_signed"
+    else:
+        return None
+    ref = _known_ref(key)
+    if ref is None:
+        return None
+    condition = Condition(concepts=[ref])
+    return Not(item=condition) if _NEGATIVE_CUE.search(text[: act.start()]) else condition
+
+
+def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:
+    """An administrative statement as the whole criterion (complying with the visits, a phone,
+    health insurance, legal protection, living in the area, literacy): its concept, absent where
+    a negative cue comes before it ("unable to attend follow-up visits", "no smartphone"). A
+    wish to move away ("plans to relocate") is the absence of residence, and "no plan to move"
+    its presence. An investigator's judgement of what a condition prevents stays uncoded."""
+    for key, category, pattern in _STATEMENTS:
+        found = pattern.search(text)
+        if found is None:
+            continue
+        if key == "ELIG:protocol_compliance" and (
+            _JUDGEMENT.search(text) or _COMPLIANCE_JUDGED.search(text)
+        ):
+            return None
+        far = _FAR_AWAY.search(text) if kind == "exclusion" else None
+        if key == "ELIG:study_area_residence" and kind == "exclusion" and far is None:
+            # "Residing in urban areas" as an exclusion names an area this concept cannot hold
+            continue
+        ref = _known_ref(key)
+        if ref is None:
+            return None
+        negated = bool(_NEGATIVE_CUE.search(text[: found.start()]))
+        if key == "ELIG:device_access":  # the cue may sit between the verb and the device
+            negated = negated or bool(re.search(r"\b(?:no|not|without)\b", found.group(0), re.I))
+        if found.groupdict().get("flip"):
+            negated = not negated
+        if key == "ELIG:study_area_residence" and far is not None:
+            negated = not negated  # "lives more than 50 km from the site", "outside the area"
+        condition = Condition(concepts=[ref])
+        return (Not(item=condition) if negated else condition), category
+    found = _LITERATE.search(text)
+    illiteracy = _known_ref("ICD10CM:Z55.0") if found else None
+    if found is None or illiteracy is None:
+        return None
+    condition = Condition(concepts=[illiteracy])
+    if _NEGATIVE_CUE.search(text[: found.start()]):
+        return condition, "condition"
+    return Not(item=condition), "condition"
 
 
 @cache

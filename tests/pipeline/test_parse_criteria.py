@@ -227,8 +227,9 @@ def test_non_computable_categories(text: str, category: str) -> None:
     requirement, found = criterion_requirement(text, "inclusion")
     assert found == category
     # consent is judged from documentation in notes ("informed consent signed"), deprivation of
-    # liberty from imprisonment (ICD-10-CM Z65.1); the others are not documented in notes
-    assert (requirement is None) == (category not in ("consent", "legal_status"))
+    # liberty from imprisonment (ICD-10-CM Z65.1), compliance with the visits from a stated
+    # willingness (ELIG:protocol_compliance); taking part in this study is not documented
+    assert (requirement is None) == (category not in ("consent", "legal_status", "compliance"))
 
 
 def test_html_fragment_is_read_as_lines() -> None:

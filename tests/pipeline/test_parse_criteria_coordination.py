@@ -308,9 +308,16 @@ def test_consent_given_or_denied_is_the_documented_consent() -> None:
     assert isinstance(denied, Not) and _codes(denied.item) == {"informed_consent_signed"}
 
 
-def test_capacity_to_consent_stays_not_computable() -> None:
-    requirement, category = criterion_requirement("Able to give consent", "inclusion")
-    assert requirement is None and category == "consent"
+def test_capacity_to_consent_is_its_own_concept() -> None:
+    # the capacity to consent is a clinician's documented assessment, not the signed consent
+    able, category = criterion_requirement("Able to give consent", "inclusion")
+    assert isinstance(able, Condition) and _codes(able) == {"consent_capacity"}
+    assert category == "consent"
+    unable, _ = criterion_requirement("Unable to give informed consent", "inclusion")
+    assert isinstance(unable, Not) and _codes(unable.item) == {"consent_capacity"}
+    # a willingness without an ability is the consent to come
+    unwilling, _ = criterion_requirement("Participants unwilling to consent", "exclusion")
+    assert isinstance(unwilling, Not) and _codes(unwilling.item) == {"informed_consent_signed"}
 
 
 def test_adults_with_children_is_no_age_limit() -> None:

@@ -145,12 +145,13 @@ def test_parse_coverage_counts_codes_and_values_separately() -> None:
 
     model = parse_protocol(
         "Inclusion Criteria:\n- Ulcerative colitis\n- IPSS 20 or less\n"
-        "- Willing to follow study procedures\n"
+        "- In the investigator's opinion, suitable for the study\n"
     )
     by_text = {c.text.strip(): _coverage(c) for c in model.criteria}
     assert by_text["Ulcerative colitis"] == (True, True)
     assert by_text["IPSS 20 or less"] == (False, True)  # a threshold on a text-named analyte
-    assert by_text["Willing to follow study procedures"] == (False, False)
+    # a judgement names no fact: neither coded nor valued
+    assert by_text["In the investigator's opinion, suitable for the study"] == (False, False)
 
 
 def test_render_names_a_concept_group_once_with_its_codes() -> None:
