@@ -1616,7 +1616,11 @@ def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:
     ref = _known_ref(key)
     if ref is None:
         return None
-    condition = Condition(concepts=[ref])
+    refs = [ref]
+    signed = _known_ref("ELIG:informed_consent_signed")
+    if key == "ELIG:consent_capacity" and signed is not None:
+        refs.append(signed)  # a signed consent shows the capacity to give it
+    condition = Condition(concepts=refs)
     return Not(item=condition) if _NEGATIVE_CUE.search(text[: act.start()]) else condition
 
 

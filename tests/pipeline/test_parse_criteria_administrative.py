@@ -151,3 +151,11 @@ def test_a_bare_mention_is_uncertain_and_silence_unknown() -> None:
         .label
         == "unknown"
     )
+
+
+def test_a_signed_consent_shows_the_capacity_to_consent() -> None:
+    from pipeline.parse_criteria import criterion_requirement
+
+    requirement, _ = criterion_requirement("Able to provide written informed consent", "inclusion")
+    codes = {c.code for c in getattr(requirement, "concepts", [])}
+    assert {"consent_capacity", "informed_consent_signed"} <= codes
