@@ -471,6 +471,7 @@ _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:study_area_residence", "logistics", _RESIDENCE),
     ("ICD10CM:Z65.1", "legal_status", _INCARCERATION),
 )
+_ENCOUNTER_KEYS = {"ELIG:hospitalization", "ELIG:icu_admission"}
 # The ELIG statements (and the capacity to consent, which _consent_capacity reads) come from
 # these readers only, not from the lexicon's words; imprisonment is also a lexicon condition.
 _STATEMENT_KEYS = {key for key, _, _ in _STATEMENTS if key.startswith("ELIG:")} | {
@@ -1297,12 +1298,20 @@ def _lexicon_meaning(
         and f.start < cut
         and not (applicability is not None and f"{f.code_system}:{f.code}" in _APPLICABILITY_KEYS)
         and f"{f.code_system}:{f.code}" not in _STATEMENT_KEYS
-        and not (
-            f.code == "informed_consent_signed"
-            and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
-        )
         and not (remission is not None and f"{f.code_system}:{f.code}" in _DISEASE_STATE_KEYS)
     ]
+    # "Unable to give informed consent": the capacity to consent, in place of the consent.
+    capacity = [
+        f
+        for f in conditions
+        if f.code == "informed_consent_signed"
+        and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
+    ]
+    conditions = [f for f in conditions if f not in capacity]
+    # "Hospitalized for AF", "sepsis during that hospital admission": beside a condition, the
+    # stay only places it; alone ("hospitalised within 3 months") it is the requirement.
+    if any(f"{f.code_system}:{f.code}" not in _ENCOUNTER_KEYS for f in conditions):
+        conditions = [f for f in conditions if f"{f.code_system}:{f.code}" not in _ENCOUNTER_KEYS]
     exceptions = [
         f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut
     ]
@@ -1432,6 +1441,11 @@ def _lexicon_meaning(
         absent = [f for f in absent if f"{f.code_system}:{f.code}" not in seen_keys]
         if absent and absent_keys - seen_keys:
             parts.append(_Part(*_span(absent), Not(item=condition(absent))))
+    able = _known_ref("ELIG:consent_capacity") if capacity else None
+    if able is not None:
+        unable = _NEGATIVE_CUE.search(text[max(0, capacity[0].start - 40) : capacity[0].start])
+        node = Condition(concepts=[able])
+        parts.append(_Part(capacity[0].start, capacity[0].end, Not(item=node) if unable else node))
     if drugs:
         outcomes = [name for name, pattern in _MED_OUTCOMES if pattern.search(text[:cut])]
         routes = (

@@ -151,3 +151,34 @@ def test_a_bare_mention_is_uncertain_and_silence_unknown() -> None:
         .label
         == "unknown"
     )
+
+
+def _all_codes(node: object) -> set[str]:
+    if isinstance(node, Condition):
+        return {c.code for c in node.concepts}
+    inner = getattr(node, "item", None)
+    items = getattr(node, "items", None) or ([inner] if inner is not None else [])
+    return set().union(*(_all_codes(i) for i in items)) if items else set()
+
+
+def test_capacity_to_consent_kept_beside_other_requirements() -> None:
+    # the capacity to consent is one requirement among others, not lost to them
+    requirement, _ = criterion_requirement(
+        "Unable to provide informed consent or communicate in English", "exclusion"
+    )
+    assert {"consent_capacity", "language_english"} <= _all_codes(requirement)
+    assert "informed_consent_signed" not in _all_codes(requirement)
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        # beside a condition the stay only places it: any hospitalization would not exclude
+        ("Hospitalized for atrial fibrillation in the past three months", {"I48.91"}),
+        ("Previous episode of sepsis during that hospital admission", {"A41.9"}),
+        ("Hospitalised within 3 months prior to screening", {"hospitalization"}),
+    ],
+)
+def test_a_hospital_stay_is_the_requirement_only_alone(text: str, codes: set[str]) -> None:
+    requirement, _ = criterion_requirement(text, "exclusion")
+    assert _all_codes(requirement) == codes
