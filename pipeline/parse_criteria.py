@@ -359,6 +359,14 @@ _CONSENT_DENIED = re.compile(
     r"declin\w*|object\w*|opposition|reluctan\w*)\b",
     re.I,
 )
+_WILLING_TO_PARTICIPATE = re.compile(
+    r"\b(?P<un>un)?willing(?:ness)?\b(?:\s+(?:\w+\s+){0,2}?)?\s*to\s+(?:participate|take\s+part|enrol)",
+    re.I,
+)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:relatives?|family|parents?|peers?|caregivers?|partners?|spouses?|clinicians?|staff)\b",
+    re.I,
+)
 # What asks for the capacity to consent rather than the consent: an ability, or a willingness.
 _CONSENT_ABILITY = re.compile(
     r"\b(?:abl[ey]|ability|unable|inability|capacity|competent|incompetent|capable|incapable)\b",
@@ -384,7 +392,10 @@ _OTHER_STUDY = re.compile(
     # medical product": a study of a product is another study than this one
     r"\bparticipat\w*\s+in\s+(?:a|an|any)\s+(?:\w+\s+){0,3}?(?:trial|study)\s+(?:with|of|"
     r"involving|using|testing|evaluating)\s+(?:\w+\s+){0,3}?(?:medic\w*|drugs?|devices?|"
-    r"investigational|experimental)",
+    r"investigational|experimental)|"
+    # "already participating in a category 1 research study": a study other than this one
+    r"\balready\s+(?:participat\w*|enrol+\w*|included)\s+in\s+(?:a|an|another)\b.{0,40}?"
+    r"\b(?:trials?|stud(?:y|ies)|research)\b",
     re.I,
 )
 # Agreeing to (or refusing) this study is consent given (or withheld).
@@ -437,8 +448,8 @@ _INSURANCE = re.compile(
 )
 _LEGAL_PROTECTION = re.compile(
     r"\b(?:guardianship|curatorship|tutorship|conservatorship|safeguard\s+of\s+justice|"
-    r"protection\s+of\s+justice|(?:legal|judicial)\s+protection|protected\s+(?:person|adult)s?|"
-    r"adults?\s+requiring\s+protection)\b",
+    r"protection\s+of\s+justice|(?:legal|judicial|juridical)\s+protection|"
+    r"protected\s+(?:person|adult)s?|adults?\s+requiring\s+protection|wards?\s+of\s+the\s+state)\b",
     re.I,
 )
 _RESIDENCE = re.compile(
@@ -463,6 +474,12 @@ _LITERATE = re.compile(
 # "Incarceration" as a criterion is imprisonment (Z65.1); the lexicon leaves the word out, as
 # notes use it of hernias.
 _INCARCERATION = re.compile(r"\bincarcerat\w*\b(?!\s+(?:\w+\s+)?(?:hernias?|bowel|stones?))", re.I)
+# "Patients who lack capacity", "deemed mentally incompetent": no capacity to consent.
+_CAPACITY = re.compile(
+    r"\b(?P<flip>lack\w*\s+(?:the\s+)?(?:mental\s+|decision(?:al|-making)\s+)?capacity|"
+    r"(?:mentally\s+)?incompetent|incapacitated)\b",
+    re.I,
+)
 _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:protocol_compliance", "compliance", _PROTOCOL_COMPLIANCE),
     ("ELIG:device_access", "logistics", _DEVICE_ACCESS),
@@ -470,6 +487,7 @@ _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:legal_protection", "legal_status", _LEGAL_PROTECTION),
     ("ELIG:study_area_residence", "logistics", _RESIDENCE),
     ("ICD10CM:Z65.1", "legal_status", _INCARCERATION),
+    ("ELIG:consent_capacity", "consent", _CAPACITY),
 )
 _ENCOUNTER_KEYS = {"ELIG:hospitalization", "ELIG:icu_admission"}
 # The ELIG statements (and the capacity to consent, which _consent_capacity reads) come from
@@ -1569,10 +1587,12 @@ def _consent_act(text: str) -> Requirement | None:
     a clinician's documented assessment of its own; a willingness to consent ("willing to
     provide written consent") is the consent to come."""
     act = _CONSENT_ACT.search(text) or _AGREE_TO_PARTICIPATE.search(text)
-    if act is None or _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
+    if _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
         return None
+    if act is None or (_CONSENT_CAPACITY.search(text) and not _CONSENT_ACT.search(text)):
+        return _willing_to_participate(text)
     if _CONSENT_CAPACITY.search(text):
-        return _consent_capacity(text, act) if _CONSENT_ACT.search(text) else None
+        return _consent_capacity(text, act)
     signed = _known_ref("ELIG:informed_consent_signed")
     if signed is None:
         return None
@@ -1581,6 +1601,19 @@ def _consent_act(text: str) -> Requirement | None:
         r"\b(?:no|not|without)\s+(?:\w+\s+)?refus", text, re.I
     )
     return Not(item=condition) if denied else condition
+
+
+def _willing_to_participate(text: str) -> Requirement | None:
+    """ "Willingness to participate in this study", "children who are unwilling to participate":
+    the patient's consent to come, or its refusal. Another person's willingness ("relatives
+    willing to participate") is not the patient's."""
+    willing = _WILLING_TO_PARTICIPATE.search(text)
+    signed = _known_ref("ELIG:informed_consent_signed") if willing else None
+    if willing is None or signed is None or _SOMEONE_ELSE.search(text[: willing.start()]):
+        return None
+    condition = Condition(concepts=[signed])
+    refused = willing["un"] or _NEGATIVE_CUE.search(text[: willing.start()])
+    return Not(item=condition) if refused else condition
 
 
 def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:

@@ -45,6 +45,11 @@ def _leaf(node: Requirement | None) -> tuple[set[str], bool]:
         ("Residence outside the catchment area", "exclusion", "study_area_residence", True, "logistics"),
         ("Incarceration", "exclusion", "Z65.1", False, "legal_status"),
         ("Prisoners", "exclusion", "Z65.1", False, "legal_status"),
+        ("Patients who lack capacity", "exclusion", "consent_capacity", True, "consent"),
+        ("Person deemed mentally incompetent", "exclusion", "consent_capacity", True, "consent"),
+        ("Willingness to participate in this study", "inclusion", "informed_consent_signed", False, "consent"),
+        ("Children who are unwilling to participate", "exclusion", "informed_consent_signed", True, "consent"),
+        ("Wards of the state", "exclusion", "legal_protection", False, "legal_status"),
         ("Able to read and write", "inclusion", "Z55.0", True, "condition"),
         ("Inability to read", "exclusion", "Z55.0", False, "condition"),
     ],
@@ -69,6 +74,8 @@ def test_administrative_statement_is_coded(
         ("Willing to provide a valid social security number", "inclusion"),
         # an exclusion naming an area: the concept has no place to hold it
         ("Residing in urban areas", "exclusion"),
+        # another person's willingness is not the patient's consent
+        ("At least two relatives willing to participate in the screening programme", "inclusion"),
     ],
 )
 def test_not_an_administrative_statement(text: str, kind: str) -> None:
@@ -84,6 +91,7 @@ def test_not_an_administrative_statement(text: str, kind: str) -> None:
         "Patient in an exclusion period determined by another study",
         "Participating in a study with medicines or medical devices",
         "Registration in any other interventional study",
+        "Patient already participating in a category 1 research study",
     ],
 )
 def test_other_study_phrasings(text: str) -> None:
@@ -109,6 +117,10 @@ def test_other_study_phrasings(text: str) -> None:
         ("Difficult airway", "difficult_airway"),
         ("Cognitively impaired", "G31.84"),
         ("Multifetal gestations", "O30"),
+        ("Metallic implants", "metal_implant"),
+        ("Non-ambulatory", "Z74.09"),
+        ("Lead poisoning", "T56.0"),
+        ("Have given birth within the past 3 months", "obstetric_delivery"),
     ],
 )
 def test_procedure_concepts(text: str, code: str) -> None:
