@@ -453,7 +453,8 @@ _LEGAL_PROTECTION = re.compile(
     re.I,
 )
 _RESIDENCE = re.compile(
-    r"\b(?:resid(?:e|es|ing|ence)\b|residents?\b(?!\s+(?:physician|doctor)s?)|"
+    # "residence with the child" is whom one lives with, not where
+    r"\b(?:resid(?:e|es|ing|ence)\b(?!\s+with\b)|residents?\b(?!\s+(?:physician|doctor)s?)|"
     r"liv(?:e|es|ing)\s+(?:in|within|at|near)\b|lived\s+in\b|"
     r"(?P<flip>relocat\w*|mov(?:e|ing)\s+(?:residence|away|out)|plan\w*\s+to\s+move)|"
     r"commuting\s+distance|geographic\w*\s+accessib\w*|"
@@ -1459,11 +1460,10 @@ def _lexicon_meaning(
         absent = [f for f in absent if f"{f.code_system}:{f.code}" not in seen_keys]
         if absent and absent_keys - seen_keys:
             parts.append(_Part(*_span(absent), Not(item=condition(absent))))
-    able = _known_ref("ELIG:consent_capacity") if capacity else None
+    able = _capacity_to_consent() if capacity else None
     if able is not None:
         unable = _NEGATIVE_CUE.search(text[max(0, capacity[0].start - 40) : capacity[0].start])
-        node = Condition(concepts=[able])
-        parts.append(_Part(capacity[0].start, capacity[0].end, Not(item=node) if unable else node))
+        parts.append(_Part(capacity[0].start, capacity[0].end, Not(item=able) if unable else able))
     if drugs:
         outcomes = [name for name, pattern in _MED_OUTCOMES if pattern.search(text[:cut])]
         routes = (
@@ -1621,16 +1621,26 @@ def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:
     before the consent ("unable to provide consent/assent", "lack capacity for consent"); a
     willingness without an ability ("unwilling to consent") asks for the consent itself."""
     if _CONSENT_ABILITY.search(text):
-        key = "ELIG:consent_capacity"
+        condition = _capacity_to_consent()
     elif _CONSENT_WILLING.search(text):
-        key = "ELIG:informed_consent_signed"
+        signed = _known_ref("ELIG:informed_consent_signed")
+        condition = Condition(concepts=[signed]) if signed is not None else None
     else:
         return None
-    ref = _known_ref(key)
-    if ref is None:
+    if condition is None:
         return None
-    condition = Condition(concepts=[ref])
     return Not(item=condition) if _NEGATIVE_CUE.search(text[: act.start()]) else condition
+
+
+def _capacity_to_consent() -> Condition | None:
+    """The capacity to consent, as documented ("has decision-making capacity") or shown by a
+    consent the patient signed: a valid signature needs the capacity."""
+    refs = [
+        r
+        for r in (_known_ref("ELIG:consent_capacity"), _known_ref("ELIG:informed_consent_signed"))
+        if r is not None
+    ]
+    return Condition(concepts=refs) if refs else None
 
 
 def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:
@@ -1655,13 +1665,14 @@ def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:
         if ref is None:
             return None
         negated = bool(_NEGATIVE_CUE.search(text[: found.start()]))
+        capacity = _capacity_to_consent() if key == "ELIG:consent_capacity" else None
         if key == "ELIG:device_access":  # the cue may sit between the verb and the device
             negated = negated or bool(re.search(r"\b(?:no|not|without)\b", found.group(0), re.I))
         if found.groupdict().get("flip"):
             negated = not negated
         if key == "ELIG:study_area_residence" and far is not None:
             negated = not negated  # "lives more than 50 km from the site", "outside the area"
-        condition = Condition(concepts=[ref])
+        condition = capacity or Condition(concepts=[ref])
         return (Not(item=condition) if negated else condition), category
     found = _LITERATE.search(text)
     illiteracy = _known_ref("ICD10CM:Z55.0") if found else None

@@ -15,6 +15,9 @@ from pipeline.facts import facts_from_doc
 from pipeline.nlp import get_nlp
 from pipeline.parse_criteria import criterion_requirement
 
+# A signed consent shows the capacity to consent: either answers "able to give consent".
+_CAPACITY = {"consent_capacity", "informed_consent_signed"}
+
 
 def _leaf(node: Requirement | None) -> tuple[set[str], bool]:
     """The codes of a (possibly negated) condition and whether it is negated."""
@@ -25,40 +28,40 @@ def _leaf(node: Requirement | None) -> tuple[set[str], bool]:
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "code", "negated", "category"),
+    ("text", "kind", "codes", "negated", "category"),
     [
-        ("Willing and able to comply with scheduled visits", "inclusion", "protocol_compliance", False, "compliance"),
-        ("Unable to complete follow-up visits", "exclusion", "protocol_compliance", True, "compliance"),
-        ("Patient unwillingness or inability to follow study procedures", "exclusion", "protocol_compliance", True, "compliance"),
-        ("Not available for follow-up", "exclusion", "protocol_compliance", True, "compliance"),
-        ("Own a smartphone (Apple or Android)", "inclusion", "device_access", False, "logistics"),
-        ("Do not have a smart phone", "exclusion", "device_access", True, "logistics"),
-        ("Regular internet access", "inclusion", "device_access", False, "logistics"),
-        ("Affiliation to social security", "inclusion", "health_insurance", False, "legal_status"),
-        ("Person not affiliated to the national health insurance system", "exclusion", "health_insurance", True, "legal_status"),
-        ("Lack of medical insurance", "exclusion", "health_insurance", True, "legal_status"),
-        ("Patient under guardianship or under curatorship", "exclusion", "legal_protection", False, "legal_status"),
-        ("not subject to a judicial protection measure", "inclusion", "legal_protection", True, "legal_status"),
-        ("Must have a permanent residence in Sweden", "inclusion", "study_area_residence", False, "logistics"),
-        ("No immediate plan for relocation during the study", "inclusion", "study_area_residence", False, "logistics"),
-        ("Planning to move away during the study period", "inclusion", "study_area_residence", True, "logistics"),
-        ("Residence outside the catchment area", "exclusion", "study_area_residence", True, "logistics"),
-        ("Incarceration", "exclusion", "Z65.1", False, "legal_status"),
-        ("Prisoners", "exclusion", "Z65.1", False, "legal_status"),
-        ("Patients who lack capacity", "exclusion", "consent_capacity", True, "consent"),
-        ("Person deemed mentally incompetent", "exclusion", "consent_capacity", True, "consent"),
-        ("Willingness to participate in this study", "inclusion", "informed_consent_signed", False, "consent"),
-        ("Children who are unwilling to participate", "exclusion", "informed_consent_signed", True, "consent"),
-        ("Wards of the state", "exclusion", "legal_protection", False, "legal_status"),
-        ("Able to read and write", "inclusion", "Z55.0", True, "condition"),
-        ("Inability to read", "exclusion", "Z55.0", False, "condition"),
+        ("Willing and able to comply with scheduled visits", "inclusion", {"protocol_compliance"}, False, "compliance"),
+        ("Unable to complete follow-up visits", "exclusion", {"protocol_compliance"}, True, "compliance"),
+        ("Patient unwillingness or inability to follow study procedures", "exclusion", {"protocol_compliance"}, True, "compliance"),
+        ("Not available for follow-up", "exclusion", {"protocol_compliance"}, True, "compliance"),
+        ("Own a smartphone (Apple or Android)", "inclusion", {"device_access"}, False, "logistics"),
+        ("Do not have a smart phone", "exclusion", {"device_access"}, True, "logistics"),
+        ("Regular internet access", "inclusion", {"device_access"}, False, "logistics"),
+        ("Affiliation to social security", "inclusion", {"health_insurance"}, False, "legal_status"),
+        ("Person not affiliated to the national health insurance system", "exclusion", {"health_insurance"}, True, "legal_status"),
+        ("Lack of medical insurance", "exclusion", {"health_insurance"}, True, "legal_status"),
+        ("Patient under guardianship or under curatorship", "exclusion", {"legal_protection"}, False, "legal_status"),
+        ("not subject to a judicial protection measure", "inclusion", {"legal_protection"}, True, "legal_status"),
+        ("Must have a permanent residence in Sweden", "inclusion", {"study_area_residence"}, False, "logistics"),
+        ("No immediate plan for relocation during the study", "inclusion", {"study_area_residence"}, False, "logistics"),
+        ("Planning to move away during the study period", "inclusion", {"study_area_residence"}, True, "logistics"),
+        ("Residence outside the catchment area", "exclusion", {"study_area_residence"}, True, "logistics"),
+        ("Incarceration", "exclusion", {"Z65.1"}, False, "legal_status"),
+        ("Prisoners", "exclusion", {"Z65.1"}, False, "legal_status"),
+        ("Patients who lack capacity", "exclusion", _CAPACITY, True, "consent"),
+        ("Person deemed mentally incompetent", "exclusion", _CAPACITY, True, "consent"),
+        ("Willingness to participate in this study", "inclusion", {"informed_consent_signed"}, False, "consent"),
+        ("Children who are unwilling to participate", "exclusion", {"informed_consent_signed"}, True, "consent"),
+        ("Wards of the state", "exclusion", {"legal_protection"}, False, "legal_status"),
+        ("Able to read and write", "inclusion", {"Z55.0"}, True, "condition"),
+        ("Inability to read", "exclusion", {"Z55.0"}, False, "condition"),
     ],
 )  # fmt: skip
 def test_administrative_statement_is_coded(
-    text: str, kind: str, code: str, negated: bool, category: str
+    text: str, kind: str, codes: set[str], negated: bool, category: str
 ) -> None:
     requirement, found = criterion_requirement(text, kind)
-    assert _leaf(requirement) == ({code}, negated)
+    assert _leaf(requirement) == (codes, negated)
     assert found == category
 
 
@@ -74,6 +77,7 @@ def test_administrative_statement_is_coded(
         ("Willing to provide a valid social security number", "inclusion"),
         # an exclusion naming an area: the concept has no place to hold it
         ("Residing in urban areas", "exclusion"),
+        ("Residence with the child", "inclusion"),
         # another person's willingness is not the patient's consent
         ("At least two relatives willing to participate in the screening programme", "inclusion"),
     ],
@@ -179,7 +183,14 @@ def test_capacity_to_consent_kept_beside_other_requirements() -> None:
         "Unable to provide informed consent or communicate in English", "exclusion"
     )
     assert {"consent_capacity", "language_english"} <= _all_codes(requirement)
-    assert "informed_consent_signed" not in _all_codes(requirement)
+
+
+def test_a_signed_consent_shows_the_capacity_to_consent() -> None:
+    requirement, _ = criterion_requirement("Able to provide written informed consent", "inclusion")
+    assert requirement is not None
+    signed = _note("Informed consent was signed by the patient.", "informed_consent_signed")
+    context = PatientContext("P", "F", None, dt.date(2025, 1, 1))
+    assert Evaluator(context, signed).evaluate(requirement).label == "met"
 
 
 @pytest.mark.parametrize(
