@@ -360,6 +360,14 @@ _CONSENT_DENIED = re.compile(
     r"declin\w*|object\w*|opposition|reluctan\w*)\b",
     re.I,
 )
+_WILLING_TO_PARTICIPATE = re.compile(
+    r"\b(?P<un>un)?willing(?:ness)?\b(?:\s+(?:\w+\s+){0,2}?)?\s*to\s+(?:participate|take\s+part|enrol)",
+    re.I,
+)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:relatives?|family|parents?|peers?|caregivers?|partners?|spouses?|clinicians?|staff)\b",
+    re.I,
+)
 # What asks for the capacity to consent rather than the consent: an ability, or a willingness.
 _CONSENT_ABILITY = re.compile(
     r"\b(?:abl[ey]|ability|unable|inability|capacity|competent|incompetent|capable|incapable)\b",
@@ -385,7 +393,10 @@ _OTHER_STUDY = re.compile(
     # medical product": a study of a product is another study than this one
     r"\bparticipat\w*\s+in\s+(?:a|an|any)\s+(?:\w+\s+){0,3}?(?:trial|study)\s+(?:with|of|"
     r"involving|using|testing|evaluating)\s+(?:\w+\s+){0,3}?(?:medic\w*|drugs?|devices?|"
-    r"investigational|experimental)",
+    r"investigational|experimental)|"
+    # "already participating in a category 1 research study": a study other than this one
+    r"\balready\s+(?:participat\w*|enrol+\w*|included)\s+in\s+(?:a|an|another)\b.{0,40}?"
+    r"\b(?:trials?|stud(?:y|ies)|research)\b",
     re.I,
 )
 # Agreeing to (or refusing) this study is consent given (or withheld).
@@ -438,12 +449,13 @@ _INSURANCE = re.compile(
 )
 _LEGAL_PROTECTION = re.compile(
     r"\b(?:guardianship|curatorship|tutorship|conservatorship|safeguard\s+of\s+justice|"
-    r"protection\s+of\s+justice|(?:legal|judicial)\s+protection|protected\s+(?:person|adult)s?|"
-    r"adults?\s+requiring\s+protection)\b",
+    r"protection\s+of\s+justice|(?:legal|judicial|juridical)\s+protection|"
+    r"protected\s+(?:person|adult)s?|adults?\s+requiring\s+protection|wards?\s+of\s+the\s+state)\b",
     re.I,
 )
 _RESIDENCE = re.compile(
-    r"\b(?:resid(?:e|es|ing|ence)\b|residents?\b(?!\s+(?:physician|doctor)s?)|"
+    # "residence with the child" is whom one lives with, not where
+    r"\b(?:resid(?:e|es|ing|ence)\b(?!\s+with\b)|residents?\b(?!\s+(?:physician|doctor)s?)|"
     r"liv(?:e|es|ing)\s+(?:in|within|at|near)\b|lived\s+in\b|"
     r"(?P<flip>relocat\w*|mov(?:e|ing)\s+(?:residence|away|out)|plan\w*\s+to\s+move)|"
     r"commuting\s+distance|geographic\w*\s+accessib\w*|"
@@ -464,6 +476,12 @@ _LITERATE = re.compile(
 # "Incarceration" as a criterion is imprisonment (Z65.1); the lexicon leaves the word out, as
 # notes use it of hernias.
 _INCARCERATION = re.compile(r"\bincarcerat\w*\b(?!\s+(?:\w+\s+)?(?:hernias?|bowel|stones?))", re.I)
+# "Patients who lack capacity", "deemed mentally incompetent": no capacity to consent.
+_CAPACITY = re.compile(
+    r"\b(?P<flip>lack\w*\s+(?:the\s+)?(?:mental\s+|decision(?:al|-making)\s+)?capacity|"
+    r"(?:mentally\s+)?incompetent|incapacitated)\b",
+    re.I,
+)
 _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:protocol_compliance", "compliance", _PROTOCOL_COMPLIANCE),
     ("ELIG:device_access", "logistics", _DEVICE_ACCESS),
@@ -471,7 +489,9 @@ _STATEMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("ELIG:legal_protection", "legal_status", _LEGAL_PROTECTION),
     ("ELIG:study_area_residence", "logistics", _RESIDENCE),
     ("ICD10CM:Z65.1", "legal_status", _INCARCERATION),
+    ("ELIG:consent_capacity", "consent", _CAPACITY),
 )
+_ENCOUNTER_KEYS = {"ELIG:hospitalization", "ELIG:icu_admission"}
 # The ELIG statements (and the capacity to consent, which _consent_capacity reads) come from
 # these readers only, not from the lexicon's words; imprisonment is also a lexicon condition.
 _STATEMENT_KEYS = {key for key, _, _ in _STATEMENTS if key.startswith("ELIG:")} | {
@@ -1331,12 +1351,20 @@ def _lexicon_meaning(
         and f.start < cut
         and not (applicability is not None and f"{f.code_system}:{f.code}" in _APPLICABILITY_KEYS)
         and f"{f.code_system}:{f.code}" not in _STATEMENT_KEYS
-        and not (
-            f.code == "informed_consent_signed"
-            and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
-        )
         and not (remission is not None and f"{f.code_system}:{f.code}" in _DISEASE_STATE_KEYS)
     ]
+    # "Unable to give informed consent": the capacity to consent, in place of the consent.
+    capacity = [
+        f
+        for f in conditions
+        if f.code == "informed_consent_signed"
+        and _ABLE_TO_CONSENT.search(text[max(0, f.start - 40) : f.start])
+    ]
+    conditions = [f for f in conditions if f not in capacity]
+    # "Hospitalized for AF", "sepsis during that hospital admission": beside a condition, the
+    # stay only places it; alone ("hospitalised within 3 months") it is the requirement.
+    if any(f"{f.code_system}:{f.code}" not in _ENCOUNTER_KEYS for f in conditions):
+        conditions = [f for f in conditions if f"{f.code_system}:{f.code}" not in _ENCOUNTER_KEYS]
     exceptions = [
         f for f in facts if f.category in ("diagnosis", "finding", "procedure") and f.start >= cut
     ]
@@ -1466,6 +1494,10 @@ def _lexicon_meaning(
         absent = [f for f in absent if f"{f.code_system}:{f.code}" not in seen_keys]
         if absent and absent_keys - seen_keys:
             parts.append(_Part(*_span(absent), Not(item=condition(absent))))
+    able = _capacity_to_consent() if capacity else None
+    if able is not None:
+        unable = _NEGATIVE_CUE.search(text[max(0, capacity[0].start - 40) : capacity[0].start])
+        parts.append(_Part(capacity[0].start, capacity[0].end, Not(item=able) if unable else able))
     if drugs:
         outcomes = [name for name, pattern in _MED_OUTCOMES if pattern.search(text[:cut])]
         routes = (
@@ -1589,10 +1621,12 @@ def _consent_act(text: str) -> Requirement | None:
     a clinician's documented assessment of its own; a willingness to consent ("willing to
     provide written consent") is the consent to come."""
     act = _CONSENT_ACT.search(text) or _AGREE_TO_PARTICIPATE.search(text)
-    if act is None or _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
+    if _OTHER_STUDY.search(text) or _CONSENT_TIMING.search(text):
         return None
+    if act is None or (_CONSENT_CAPACITY.search(text) and not _CONSENT_ACT.search(text)):
+        return _willing_to_participate(text)
     if _CONSENT_CAPACITY.search(text):
-        return _consent_capacity(text, act) if _CONSENT_ACT.search(text) else None
+        return _consent_capacity(text, act)
     signed = _known_ref("ELIG:informed_consent_signed")
     if signed is None:
         return None
@@ -1603,25 +1637,44 @@ def _consent_act(text: str) -> Requirement | None:
     return Not(item=condition) if denied else condition
 
 
+def _willing_to_participate(text: str) -> Requirement | None:
+    """ "Willingness to participate in this study", "children who are unwilling to participate":
+    the patient's consent to come, or its refusal. Another person's willingness ("relatives
+    willing to participate") is not the patient's."""
+    willing = _WILLING_TO_PARTICIPATE.search(text)
+    signed = _known_ref("ELIG:informed_consent_signed") if willing else None
+    if willing is None or signed is None or _SOMEONE_ELSE.search(text[: willing.start()]):
+        return None
+    condition = Condition(concepts=[signed])
+    refused = willing["un"] or _NEGATIVE_CUE.search(text[: willing.start()])
+    return Not(item=condition) if refused else condition
+
+
 def _consent_capacity(text: str, act: re.Match[str]) -> Requirement | None:
     """ "Able to give consent" asks for the capacity to consent, absent where a negative cue comes
     before the consent ("unable to provide consent/assent", "lack capacity for consent"); a
     willingness without an ability ("unwilling to consent") asks for the consent itself."""
     if _CONSENT_ABILITY.search(text):
-        key = "ELIG:consent_capacity"
+        condition = _capacity_to_consent()
     elif _CONSENT_WILLING.search(text):
-        key = "ELIG:informed_consent_signed"
+        signed = _known_ref("ELIG:informed_consent_signed")
+        condition = Condition(concepts=[signed]) if signed is not None else None
     else:
         return None
-    ref = _known_ref(key)
-    if ref is None:
+    if condition is None:
         return None
-    refs = [ref]
-    signed = _known_ref("ELIG:informed_consent_signed")
-    if key == "ELIG:consent_capacity" and signed is not None:
-        refs.append(signed)  # a signed consent shows the capacity to give it
-    condition = Condition(concepts=refs)
     return Not(item=condition) if _NEGATIVE_CUE.search(text[: act.start()]) else condition
+
+
+def _capacity_to_consent() -> Condition | None:
+    """The capacity to consent, as documented ("has decision-making capacity") or shown by a
+    consent the patient signed: a valid signature needs the capacity."""
+    refs = [
+        r
+        for r in (_known_ref("ELIG:consent_capacity"), _known_ref("ELIG:informed_consent_signed"))
+        if r is not None
+    ]
+    return Condition(concepts=refs) if refs else None
 
 
 def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:
@@ -1646,13 +1699,14 @@ def _administrative(text: str, kind: str) -> tuple[Requirement, str] | None:
         if ref is None:
             return None
         negated = bool(_NEGATIVE_CUE.search(text[: found.start()]))
+        capacity = _capacity_to_consent() if key == "ELIG:consent_capacity" else None
         if key == "ELIG:device_access":  # the cue may sit between the verb and the device
             negated = negated or bool(re.search(r"\b(?:no|not|without)\b", found.group(0), re.I))
         if found.groupdict().get("flip"):
             negated = not negated
         if key == "ELIG:study_area_residence" and far is not None:
             negated = not negated  # "lives more than 50 km from the site", "outside the area"
-        condition = Condition(concepts=[ref])
+        condition = capacity or Condition(concepts=[ref])
         return (Not(item=condition) if negated else condition), category
     found = _LITERATE.search(text)
     illiteracy = _known_ref("ICD10CM:Z55.0") if found else None
