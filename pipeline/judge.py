@@ -1243,7 +1243,7 @@ def evidence_coverage(
         # A concept matched through its group or category ("malignancy" by "breast cancer")
         # is documented whatever the note calls it: what is left to document are the
         # criterion's qualifiers ("traumatic cause of"); time words are the window's to decide.
-        naming: set[str] = set(_TIME_TERMS)
+        naming: set[str] = set(_TIME_TERMS) | _CLASSIFICATION_TERMS
         for name in broadened:
             naming |= _synonym_terms().get(name.lower(), frozenset())
         qualifiers = terms - naming
@@ -1270,6 +1270,14 @@ def dose_terms(requirement: Requirement | None) -> frozenset[str]:
         if isinstance(node, Medication) and node.dose is not None:
             return _DOSE_TERMS
     return frozenset()
+
+
+# Words that say by which classification a diagnosis is made ("DSM-IV defined Axis I
+# disorders", "according to ICD-10 criteria"): they name how, not what.
+_CLASSIFICATION_TERMS = content_terms(
+    "DSM DSM-IV DSM-IV-TR DSM-5 DSM-V ICD ICD-10 ICD-11 axis defined definition according "
+    "criteria criterion diagnosed diagnosis diagnostic"
+)
 
 
 _TIME_TERMS = content_terms(

@@ -738,3 +738,14 @@ def test_a_member_drug_documents_the_class_an_exclusion_names(criterion: str, dr
 def test_dose_bounded_exclusion(note: str, label: str) -> None:
     crit = "Systemic corticosteroids at a dose of more than 10 mg/day of prednisone or equivalent"
     assert judge(f"A 62-year-old man. {note}", crit, "exclusion").label == label
+
+
+def test_a_classification_named_with_a_group_is_no_qualifier() -> None:
+    # bipolar disorder is an Axis I disorder; "DSM-IV defined Axis I" says how, not what
+    text = "0. A 26-year-old woman with a history of bipolar disorder feels depressed."
+    assert judge(text, "DSM-IV defined Axis I disorders", "exclusion").label == "met"
+
+
+def test_memory_loss_and_cognitive_deficits_are_coded() -> None:
+    text = "0. An 80-year-old man. 1. Examination shows severe cognitive deficits."
+    assert judge(text, "Cognitive impairment", "inclusion").label == "met"
