@@ -193,6 +193,7 @@ def test_requirements_stay_icd_10_cm_only() -> None:
         ("Vasculo-cerebral disease", "disease", "I67.9"),  # = cerebrovascular
         ("Known ophthalmological disorders", "disorders", "H57.9"),  # "eye and adnexa"
         ("Known phenylketonuria", "phenylketonuria", "E70.0"),  # "Classical phenylketonuria"
+        ("Known vestibular disorder", "disorder", "H81"),  # "Disorders of vestibular function"
     ],
 )
 def test_organ_adjectives_compounds_and_default_qualifiers(
