@@ -27,7 +27,9 @@ How:
 * When the whole phrase has no match, severity and history words ("severe", "known") are
   dropped, then the leading words one at a time (a more general concept: "acute ankle sprain"
   -> "Sprain of ankle"), but never a specifier that moves the concept to another chapter
-  ("congenital", "neonatal", "malignant", "inflammatory").
+  ("congenital", "neonatal", "malignant", "inflammatory"). A bare head left this way does not
+  take an "unspecified" title when the dropped words named a kind or site ICD-10-CM titles use:
+  "radicular pain" is not "Pain, unspecified" (R52); "severe pain" is.
 * A symptom the clause says has lasted 3 months or more ("pain for more than 12 weeks",
   "persisting for at least 3 months") is read as chronic first ("Chronic pain" G89.29), the
   usual clinical threshold (IASP for pain; chronic cough and diarrhoea need less); without such
@@ -462,12 +464,28 @@ def link_mention(
     the criteria-side phenotype vocabulary when ICD-10-CM has no name for the reading.
     """
     lookups = {"ICD10CM": link_words, "HPO": link_words_hpo}
-    for candidate in _candidates(text, start, end):
+    candidates = _candidates(text, start, end)
+    # Words of the phrase that specify a kind or site: ones ICD-10-CM titles use ("radicular",
+    # "head"), not generic, severity or history words, nor the verbs and pronouns a left reading
+    # may take in ("unable to quantify pain", "express their pain").
+    idx = _index()
+    content = {w for c in candidates for w in c if w in idx.postings}
+    content -= idx.norm.generic | idx.norm.modifiers | {"chronic"}
+    for candidate in candidates:
         for system in systems:
             link = lookups[system](candidate)
-            if link is not None:
-                return link
+            if link is None:
+                continue
+            if len(candidate) == 1 and content - set(candidate) and _unspecified(link):
+                # "radicular pain" is not "Pain, unspecified" (R52): the title says the text
+                # gives no kind or site, and the text gives one
+                continue
+            return link
     return None
+
+
+def _unspecified(link: Link) -> bool:
+    return "unspecified" in link.name.lower()
 
 
 # A lower bound on how long a symptom has lasted, right after it in the same clause: "pain for

@@ -223,3 +223,11 @@ def test_hpo_text_lookup_reads_a_plural_head() -> None:
 
     found = hpo_matches("History of heterotopic ossifications")
     assert [link.key for _, _, link in found] == ["HPO:HP:0011986"]
+
+
+def test_an_unspecified_title_is_not_reached_by_dropping_a_kind_or_site() -> None:
+    # "Pain, unspecified" (R52) says no kind or site is given: not for "radicular pain"
+    assert _code("Radicular pain in the leg", "pain") is None
+    assert _code("Chronic head pain", "pain") is None
+    assert _code("Severe pain", "pain") == "R52"  # a severity word specifies neither
+    assert _code("Unable to quantify pain", "pain") == "R52"  # nor a verb read on the left
