@@ -28,8 +28,9 @@ How:
   dropped, then the leading words one at a time (a more general concept: "acute ankle sprain"
   -> "Sprain of ankle"), but never a specifier that moves the concept to another chapter
   ("congenital", "neonatal", "malignant", "inflammatory"). A bare head left this way does not
-  take an "unspecified" title when the dropped words named a kind or site ICD-10-CM titles use:
-  "radicular pain" is not "Pain, unspecified" (R52); "severe pain" is.
+  take an "unspecified" title when the dropped words named a kind or site (a word ICD-10-CM
+  titles use, or an adjective right before the head): "radicular pain", "referred pain" are not
+  "Pain, unspecified" (R52); "severe pain" is.
 * A symptom the clause says has lasted 3 months or more ("pain for more than 12 weeks",
   "persisting for at least 3 months") is read as chronic first ("Chronic pain" G89.29), the
   usual clinical threshold (IASP for pain; chronic cough and diarrhoea need less); without such
@@ -476,7 +477,8 @@ def link_mention(
             link = lookups[system](candidate)
             if link is None:
                 continue
-            if len(candidate) == 1 and content - set(candidate) and _unspecified(link):
+            specified = content - set(candidate) or _adjective_before(text, start)
+            if len(candidate) == 1 and specified and _unspecified(link):
                 # "radicular pain" is not "Pain, unspecified" (R52): the title says the text
                 # gives no kind or site, and the text gives one
                 continue
@@ -486,6 +488,25 @@ def link_mention(
 
 def _unspecified(link: Link) -> bool:
     return "unspecified" in link.name.lower()
+
+
+# An adjective ending: the word right before a head that has one says what kind it is
+# ("referred pain", "myofascial pain"), even when ICD-10-CM titles do not use the word.
+_ADJECTIVE_END = re.compile(r"(?:al|ic|ar|ed|ous|ive|ary|oid)$")
+
+
+def _adjective_before(text: str, start: int) -> bool:
+    """Whether the word right before a mention (same phrase) is an adjective that is neither a
+    severity/history word nor a generic one."""
+    m = _LEFT.search(text, 0, start)
+    if m is None or m.group(1).lower() in _PHRASE_BREAK:
+        return False
+    norm = _index().norm
+    words = norm.word(m.group(1).lower())
+    return any(
+        _ADJECTIVE_END.search(w) and w not in norm.modifiers and w not in norm.generic
+        for w in words
+    )
 
 
 # A lower bound on how long a symptom has lasted, right after it in the same clause: "pain for

@@ -231,3 +231,5 @@ def test_an_unspecified_title_is_not_reached_by_dropping_a_kind_or_site() -> Non
     assert _code("Chronic head pain", "pain") is None
     assert _code("Severe pain", "pain") == "R52"  # a severity word specifies neither
     assert _code("Unable to quantify pain", "pain") == "R52"  # nor a verb read on the left
+    # an adjective right before the head names a kind even when no ICD-10-CM title uses it
+    assert _code("Clinically suspected referred pain", "pain") is None
