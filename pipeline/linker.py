@@ -448,6 +448,10 @@ _CONTINUES = re.compile(
 )
 
 
+# "non-" glued to a mention negates it.
+_NON_PREFIX = re.compile(r"\bnon-$", re.IGNORECASE)
+
+
 # A state, not a disease: "in good physical and mental condition", "normal cardiac function".
 _GOOD_STATE = re.compile(
     r"\b(?:good|excellent|normal|healthy|satisfactory|adequate|sound)\b[^.;:,()]{0,40}$", re.I
@@ -541,6 +545,8 @@ def _candidates(text: str, start: int, end: int) -> list[list[str]]:
     mention modifies the noun after it or follows a good state)."""
     if _CONTINUES.match(text, end) or _GOOD_STATE.search(text, 0, start):
         return []
+    if _NON_PREFIX.search(text, 0, start):
+        return []  # "non-smokers", "non-melanoma": the negation of the concept
     idx = _index()
     norm = idx.norm
     left, core = phrase_parts(text, start, end)

@@ -233,3 +233,9 @@ def test_an_unspecified_title_is_not_reached_by_dropping_a_kind_or_site() -> Non
     assert _code("Unable to quantify pain", "pain") == "R52"  # nor a verb read on the left
     # an adjective right before the head names a kind even when no ICD-10-CM title uses it
     assert _code("Clinically suspected referred pain", "pain") is None
+
+
+def test_non_glued_to_a_concept_negates_it() -> None:
+    entities = entities_of("Prior non-melanoma skin cancer; non-smokers")
+    assert {e.kb_id for e in entities if e.kb_id} == {"ICD10CM:C44"}  # no melanoma, no smoking
+    assert any(e.text == "smokers" and not e.kb_id for e in entities)  # the mention stays
