@@ -67,6 +67,8 @@ _TEMPORAL = re.compile(
 )
 
 _GAP = re.compile(r"[ \t]*-?[ \t]*")
+# "non-" glued to a concept's name negates it: "non-melanoma", "non-smoker".
+_NON_PREFIX = re.compile(r"\bnon-$", re.IGNORECASE)
 
 _MODALITY = re.compile(r"therap(?:y|ies)\b|radiation", re.IGNORECASE)
 # A drug (class) named with a treatment head is the treatment: "antimicrobial treatment",
@@ -167,7 +169,11 @@ def entities_of(text: str, doc: Any = None) -> list[Entity]:
             etype = "Immunization"
         elif etype == "Drug" and ASA_GRADE.match(text, ent.end_char) and ent.text == "ASA":
             etype = "Observation"  # "ASA 1-3", "ASA class II": the anaesthesia risk score
-        out.append(Entity(etype, ent.start_char, ent.end_char, ent.text, ent.kb_id_))
+        # "non-" glued to the name negates the concept ("non-melanoma skin cancer" names no
+        # melanoma): the mention stays, without its code.
+        negated = _NON_PREFIX.search(text, 0, ent.start_char) is not None
+        kb_id = "" if negated else ent.kb_id_
+        out.append(Entity(etype, ent.start_char, ent.end_char, ent.text, kb_id))
     coded = [(e.type, e.start, e.end) for e in out]
     for etype, start, end in clinical_mentions(text):
         if _VACCINE.search(text, start, end):

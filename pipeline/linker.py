@@ -27,7 +27,10 @@ How:
 * When the whole phrase has no match, severity and history words ("severe", "known") are
   dropped, then the leading words one at a time (a more general concept: "acute ankle sprain"
   -> "Sprain of ankle"), but never a specifier that moves the concept to another chapter
-  ("congenital", "neonatal", "malignant", "inflammatory").
+  ("congenital", "neonatal", "malignant", "inflammatory"). A bare head left this way does not
+  take an "unspecified" title when the dropped words named a kind or site (a word ICD-10-CM
+  titles use, or an adjective right before the head): "radicular pain", "referred pain" are not
+  "Pain, unspecified" (R52); "severe pain" is.
 * A symptom the clause says has lasted 3 months or more ("pain for more than 12 weeks",
   "persisting for at least 3 months") is read as chronic first ("Chronic pain" G89.29), the
   usual clinical threshold (IASP for pain; chronic cough and diarrhoea need less); without such
@@ -445,6 +448,10 @@ _CONTINUES = re.compile(
 )
 
 
+# "non-" glued to a mention negates it.
+_NON_PREFIX = re.compile(r"\bnon-$", re.IGNORECASE)
+
+
 # A state, not a disease: "in good physical and mental condition", "normal cardiac function".
 _GOOD_STATE = re.compile(
     r"\b(?:good|excellent|normal|healthy|satisfactory|adequate|sound)\b[^.;:,()]{0,40}$", re.I
@@ -462,12 +469,48 @@ def link_mention(
     the criteria-side phenotype vocabulary when ICD-10-CM has no name for the reading.
     """
     lookups = {"ICD10CM": link_words, "HPO": link_words_hpo}
-    for candidate in _candidates(text, start, end):
+    candidates = _candidates(text, start, end)
+    # Words of the phrase that specify a kind or site: ones ICD-10-CM titles use ("radicular",
+    # "head"), not generic, severity or history words, nor the verbs and pronouns a left reading
+    # may take in ("unable to quantify pain", "express their pain").
+    idx = _index()
+    content = {w for c in candidates for w in c if w in idx.postings}
+    content -= idx.norm.generic | idx.norm.modifiers | {"chronic"}
+    for candidate in candidates:
         for system in systems:
             link = lookups[system](candidate)
-            if link is not None:
-                return link
+            if link is None:
+                continue
+            specified = content - set(candidate) or _adjective_before(text, start)
+            if len(candidate) == 1 and specified and _unspecified(link):
+                # "radicular pain" is not "Pain, unspecified" (R52): the title says the text
+                # gives no kind or site, and the text gives one
+                continue
+            return link
     return None
+
+
+def _unspecified(link: Link) -> bool:
+    return "unspecified" in link.name.lower()
+
+
+# An adjective ending: the word right before a head that has one says what kind it is
+# ("referred pain", "myofascial pain"), even when ICD-10-CM titles do not use the word.
+_ADJECTIVE_END = re.compile(r"(?:al|ic|ar|ed|ous|ive|ary|oid)$")
+
+
+def _adjective_before(text: str, start: int) -> bool:
+    """Whether the word right before a mention (same phrase) is an adjective that is neither a
+    severity/history word nor a generic one."""
+    m = _LEFT.search(text, 0, start)
+    if m is None or m.group(1).lower() in _PHRASE_BREAK:
+        return False
+    norm = _index().norm
+    words = norm.word(m.group(1).lower())
+    return any(
+        _ADJECTIVE_END.search(w) and w not in norm.modifiers and w not in norm.generic
+        for w in words
+    )
 
 
 # A lower bound on how long a symptom has lasted, right after it in the same clause: "pain for
@@ -502,6 +545,8 @@ def _candidates(text: str, start: int, end: int) -> list[list[str]]:
     mention modifies the noun after it or follows a good state)."""
     if _CONTINUES.match(text, end) or _GOOD_STATE.search(text, 0, start):
         return []
+    if _NON_PREFIX.search(text, 0, start):
+        return []  # "non-smokers", "non-melanoma": the negation of the concept
     idx = _index()
     norm = idx.norm
     left, core = phrase_parts(text, start, end)

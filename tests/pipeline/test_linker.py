@@ -193,6 +193,7 @@ def test_requirements_stay_icd_10_cm_only() -> None:
         ("Vasculo-cerebral disease", "disease", "I67.9"),  # = cerebrovascular
         ("Known ophthalmological disorders", "disorders", "H57.9"),  # "eye and adnexa"
         ("Known phenylketonuria", "phenylketonuria", "E70.0"),  # "Classical phenylketonuria"
+        ("Known vestibular disorder", "disorder", "H81"),  # "Disorders of vestibular function"
     ],
 )
 def test_organ_adjectives_compounds_and_default_qualifiers(
@@ -222,3 +223,19 @@ def test_hpo_text_lookup_reads_a_plural_head() -> None:
 
     found = hpo_matches("History of heterotopic ossifications")
     assert [link.key for _, _, link in found] == ["HPO:HP:0011986"]
+
+
+def test_an_unspecified_title_is_not_reached_by_dropping_a_kind_or_site() -> None:
+    # "Pain, unspecified" (R52) says no kind or site is given: not for "radicular pain"
+    assert _code("Radicular pain in the leg", "pain") is None
+    assert _code("Chronic head pain", "pain") is None
+    assert _code("Severe pain", "pain") == "R52"  # a severity word specifies neither
+    assert _code("Unable to quantify pain", "pain") == "R52"  # nor a verb read on the left
+    # an adjective right before the head names a kind even when no ICD-10-CM title uses it
+    assert _code("Clinically suspected referred pain", "pain") is None
+
+
+def test_non_glued_to_a_concept_negates_it() -> None:
+    entities = entities_of("Prior non-melanoma skin cancer; non-smokers")
+    assert {e.kb_id for e in entities if e.kb_id} == {"ICD10CM:C44"}  # no melanoma, no smoking
+    assert any(e.text == "smokers" and not e.kb_id for e in entities)  # the mention stays
