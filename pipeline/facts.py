@@ -258,6 +258,27 @@ def _default_range(lab: LabEntry, key: str, unit: str | None) -> tuple[float | N
     return (round(low_c, 3) if low_c is not None else None), round(high_c, 3)
 
 
+# Spellings of thousands per microlitre, i.e. 10^9 per litre (lower case, no spaces, "u" for micro).
+_PER_NANOLITRE = frozenset(
+    {"x10^9/l", "10^9/l", "x10e9/l", "10e9/l", "g/l", "x10^3/ul", "10^3/ul", "x10e3/ul", "k/ul"}
+    | {"x10^3/mm3", "10^3/mm3", "k/mm3", "thou/ul", "x1000/ul"}
+)
+
+
+def _count_unit(lab: LabEntry, value: float, unit: str | None) -> str | None:
+    """One spelling for a blood count's unit. A count written without one is in the unit its
+    size says ("Plt 188" is thousands per uL, x10^9/L; "Plt 188000" per uL: ``bare_units``); one
+    written in thousands per uL (K/uL, 10^3/uL, G/L) is given the first, 10^9/L spelling."""
+    if unit is None:
+        for bound, bare in lab.bare_units:
+            if bound is None or value < bound:
+                return bare
+        return None
+    flat = unit.lower().replace(" ", "").replace("×", "x").replace("µ", "u").replace("μ", "u")
+    flat = flat.replace("mcl", "ul")
+    return lab.bare_units[0][1] if flat in _PER_NANOLITRE else unit
+
+
 def _flag(value: float | None, low: float | None, high: float | None) -> str | None:
     """H or L from a stated reference range, as a lab report would flag the value."""
     if value is None:
@@ -567,8 +588,22 @@ def _event_date(
     seg_start = ctx.prev_ent_end(ent, same_label=True, floor=s_start)
     backward = ctx.dates_between(seg_start, ent.start_char)
     if backward:
-        return backward[-1].date
+        last = backward[-1]
+        if (
+            seg_start > s_start
+            and _TRAILING_DATE_LEAD.match(ctx.text, seg_start, last.start)
+            and _LIST_SEPARATOR.search(ctx.text, last.end, ent.start_char)
+        ):
+            # "empagliflozin (since 05/2024), insulin glargine": the date closes the item before.
+            return None
+        return last.date
     return None
+
+
+# Between a mention and a date that is its own: a parenthesis or a couple of words ("(since ",
+# " started in "); a list separator after that date closes the item.
+_TRAILING_DATE_LEAD = re.compile(r"[\s(\[:,-]*(?:[A-Za-z]+\s+){0,2}$")
+_LIST_SEPARATOR = re.compile(r"[,;]")
 
 
 _COORDINATION = re.compile(r"^[\s,/&()]*(?:and|or)?[\s,/&()]*$", re.I)
@@ -820,6 +855,8 @@ def facts_from_doc(
                 q = read_quantity(
                     ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless, lab.scale_max
                 )
+                if q is not None and q.value is not None and lab.bare_units:
+                    q = q._replace(unit=_count_unit(lab, q.value, q.unit))
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
@@ -944,8 +981,10 @@ def facts_from_doc(
     return out + _blood_pressure_parts(out, ctx.text)
 
 
+# "BP 144/86", "BP (mean of 3): 144/86", "BP was 130/80": a short parenthesis may qualify the reading.
 _BP_PAIR = re.compile(
-    r"[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])", re.IGNORECASE
+    r"\s*(?:\([^()/]{0,30}\))?[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])",
+    re.IGNORECASE,
 )
 
 

@@ -28,7 +28,7 @@ from pipeline.lexicon import load_labs
 
 SPAN_GROUP = "abbreviations"
 # Short forms with another sense right after a measurement: (text before, text after) that say so.
-_OTHER_SENSES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
+_OTHER_SENSES: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
     # room air: "SpO2 97% RA", "sats 95% on RA", "SpO2 RA 96%"
     "RA": (
         re.compile(r"(?:\d\s*%|\bon|\bS[pa]O2|\bsats?|\bO2\s+sat\w*)\s*[:,]?\s*$", re.I),
@@ -37,6 +37,8 @@ _OTHER_SENSES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
     # predicted: "FEV1 1.71 L (62% pred)", "DLCO 55% of pred"
     "pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
     "Pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
+    # the eGFR equation: "eGFR (CKD-EPI 2021) 38"
+    "CKD": (None, re.compile(r"\s?-\s?EPI\b", re.I)),
 }
 # scispaCy ignores parenthesised text longer than 8 tokens; longer runs are never candidates.
 _MAX_INNER = 8
@@ -86,7 +88,7 @@ class AbbreviationResolver(BatchedPipe):
             token = doc[i]
             before, after = self.other_senses[int(orths[i])]
             line_start = max(0, token.idx - 30)
-            if before.search(text, line_start, token.idx) or (
+            if (before is not None and before.search(text, line_start, token.idx)) or (
                 after is not None and after.match(text, token.idx + len(token))
             ):
                 drop.add(i)
