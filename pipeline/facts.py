@@ -978,10 +978,61 @@ def facts_from_doc(
                 **extra,  # type: ignore[arg-type]
             )
         )
-    return out + _blood_pressure_parts(out, ctx.text)
+    implied = _contraception_in_use(out)  # may settle a statement in ``out``
+    return out + _blood_pressure_parts(out, ctx.text) + implied
 
 
 # "BP 144/86", "BP (mean of 3): 144/86", "BP was 130/80": a short parenthesis may qualify the reading.
+_CONTRACEPTION = "contraception_agreement"
+_CONTRACEPTIVE_DEVICES = frozenset({"Z97.5"})  # intrauterine device in place
+
+
+def _contraception_in_use(facts: list[PatientFact]) -> list[PatientFact]:
+    """A contraceptive method in current use ("copper IUD since 2019", "Nexplanon implant",
+    "combined OCP") says the patient uses contraception, which is what criteria ask
+    ("must use highly effective contraception"). One fact per sentence naming such a method;
+    a "Contraception:" heading left uncertain by its own words is settled by the method."""
+    out: list[PatientFact] = []
+    methods = [
+        f
+        for f in facts
+        if (f.code in _CONTRACEPTIVE_DEVICES or "hormonal_contraceptive" in f.drug_classes)
+        and not (f.negated or f.hypothetical or f.historical or f.family or f.uncertain)
+        and f.outcome != "stopped"
+    ]
+    if not methods:
+        return out
+    stated = {f.sentence: i for i, f in enumerate(facts) if f.code == _CONTRACEPTION}
+    done: set[str] = set()
+    for method in methods:
+        if method.sentence in done:
+            continue
+        done.add(method.sentence)
+        i = stated.get(method.sentence)
+        if i is not None:
+            statement = facts[i]
+            if statement.uncertain and not statement.negated:
+                facts[i] = replace(statement, uncertain=False)
+            continue
+        out.append(
+            replace(
+                method,
+                category="other",
+                code_system="ELIG",
+                code=_CONTRACEPTION,
+                preferred_name=concept_index().records[f"ELIG:{_CONTRACEPTION}"].preferred_name,
+                drug_classes=(),
+                route=None,
+                outcome=None,
+                value_as_number=None,
+                value_comparator=None,
+                unit=None,
+                term_modifiers=(*method.term_modifiers, f"implied_by={method.code}"),
+            )
+        )
+    return out
+
+
 _BP_PAIR = re.compile(
     r"\s*(?:\([^()/]{0,30}\))?[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])",
     re.IGNORECASE,
