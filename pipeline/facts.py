@@ -837,6 +837,7 @@ def facts_from_doc(
             flags["hypothetical"] = True
         extra: dict[str, object] = {}
         extra_mods: list[str] = []
+        undated = False
         before = ctx.text[max(s_start, ent.start_char - 30) : ent.start_char]
         if record.category == "lab":
             lab = _lab(record.code)
@@ -895,6 +896,7 @@ def facts_from_doc(
             ):
                 flags["negated"] = False
                 modifiers = tuple(m for m in modifiers if not m.startswith("negated_existence="))
+                undated = True  # "no asthma exacerbation since 10/2025" dates the flare
             if result is not None and re.match(
                 r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)",
                 ctx.text[chain : chain + 25],
@@ -942,7 +944,7 @@ def facts_from_doc(
                 flags["negated"] = flags["uncertain"] = False
             else:
                 flags["uncertain"] = True
-        event_date = _event_date(ctx, ent, record, sent)
+        event_date = None if undated else _event_date(ctx, ent, record, sent)
         if (
             event_date is None
             and record.category == "drug"

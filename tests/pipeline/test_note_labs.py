@@ -71,3 +71,16 @@ def test_date_closing_a_list_item_stays_with_it() -> None:
     assert one(text, "empagliflozin").event_date == dt.date(2024, 5, 31)
     assert one(text, "insulin glargine").event_date is None
     assert one("In 2019, started methotrexate.", "methotrexate").event_date == dt.date(2019, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [("CBC: eos 410 cells/uL.", 410.0, "cells/uL"), ("Eosinophils 0.38 x10^9/L.", 0.38, "x10^9/L")],
+)
+def test_absolute_eosinophil_count(text: str, value: float, unit: str) -> None:
+    f = one(text, "eosinophils")
+    assert (f.value_as_number, f.unit) == (value, unit)
+
+
+def test_eosinophil_percentage_is_no_count_value() -> None:
+    assert one("Eosinophils 4%.", "eosinophils").value_as_number is None

@@ -76,3 +76,9 @@ def test_verbal_negation_stops_at_comma_before_new_kind_of_item() -> None:
 )
 def test_lists_stay_negated(text: str, code: str) -> None:
     assert one(text, code).negated
+
+
+def test_denied_flare_date_is_not_the_disease_date() -> None:
+    text = "No asthma exacerbation and no systemic steroids since 2025-01-22."
+    assert one(text, "J45.909").event_date is None
+    assert one(text, "disease_flare").event_date == dt.date(2025, 1, 22)
