@@ -758,9 +758,7 @@ def _past_verbal_negation(
     ``ent``, ended at a comma before it and no conjunction makes the comma run a list: "never
     required immunosuppression, CKD G3a A3" denies the immunosuppression, not the CKD."""
     negations = [
-        m
-        for m in ext.span_modifiers(ent, start, end) or ()
-        if m.category == "NEGATED_EXISTENCE"
+        m for m in ext.span_modifiers(ent, start, end) or () if m.category == "NEGATED_EXISTENCE"
     ]
     if not negations:
         return False

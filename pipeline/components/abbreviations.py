@@ -58,9 +58,7 @@ class AbbreviationResolver(BatchedPipe):
             if not lab.value_terms or not lab.units:
                 continue
             units = "|".join(re.escape(u) for u in sorted(lab.units, key=len, reverse=True))
-            after = re.compile(
-                rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?[ \t]*(?:{units})(?![A-Za-z])"
-            )
+            after = re.compile(rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?[ \t]*(?:{units})(?![A-Za-z])")
             for term in lab.value_terms:
                 self.value_terms[strings.add(term)] = (f"LAB:{lab.code}", after)
         self.value_term_orths = np.array(sorted(self.value_terms), dtype="uint64")

@@ -62,7 +62,9 @@ def test_platelet_count_units(text: str, value: float, unit: str) -> None:
 
 
 def test_guideline_year_is_no_date() -> None:
-    assert find_dates("eGFR (CKD-EPI 2021) 38; KDIGO 2012; 2010 ACR/EULAR criteria", NOTE_DATE) == []
+    assert (
+        find_dates("eGFR (CKD-EPI 2021) 38; KDIGO 2012; 2010 ACR/EULAR criteria", NOTE_DATE) == []
+    )
     assert len(find_dates("s/p CABG 2015", NOTE_DATE)) == 1
 
 
