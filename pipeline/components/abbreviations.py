@@ -27,6 +27,11 @@ from pipeline.concepts import concept_index
 from pipeline.lexicon import load_labs
 
 SPAN_GROUP = "abbreviations"
+# A value short form's number with no unit after it, and what says it stands in a list of labs:
+# the next item a short name with a number ("K 3.9, Na 140"), or the item before a number.
+_BARE_VALUE = r"(?!\d|\.\d)"
+_LIST_NEXT = re.compile(r"[ \t]*[,;|][ \t]*[A-Za-z][A-Za-z0-9+-]{0,8}[ \t]*[:=]?[ \t]*\d")
+_LIST_BEFORE = re.compile(r"\d(?:\.\d+)?[ \t]*[A-Za-z/%^0-9.]{0,12}[ \t]*[,;|][ \t]*$")
 # Short forms with another sense right after a measurement: (text before, text after) that say so.
 _OTHER_SENSES: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
     # room air: "SpO2 97% RA", "sats 95% on RA", "SpO2 RA 96%"
@@ -58,7 +63,10 @@ class AbbreviationResolver(BatchedPipe):
             if not lab.value_terms or not lab.units:
                 continue
             units = "|".join(re.escape(u) for u in sorted(lab.units, key=len, reverse=True))
-            after = re.compile(rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?[ \t]*(?:{units})(?![A-Za-z])")
+            # a value in the lab's unit, or a bare value in a list of labs ("K 3.9, Na 140")
+            after = re.compile(
+                rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?(?:[ \t]*(?:{units})(?![A-Za-z])|(?={_BARE_VALUE}))"
+            )
             for term in lab.value_terms:
                 self.value_terms[strings.add(term)] = (f"LAB:{lab.code}", after)
         self.value_term_orths = np.array(sorted(self.value_terms), dtype="uint64")
@@ -97,8 +105,17 @@ class AbbreviationResolver(BatchedPipe):
                 continue
             key, after = self.value_terms[int(orths[i])]
             token = doc[i]
-            if after.match(text, token.idx + len(token)):
-                added.append(Span(doc, i, i + 1, label="lab", kb_id=key))
+            end = token.idx + len(token)
+            m = after.match(text, end)
+            if m is None:
+                continue
+            bare = m.group().rstrip()[-1:].isdigit()
+            if bare and not (
+                _LIST_NEXT.match(text, m.end())
+                or _LIST_BEFORE.search(text, max(0, token.idx - 25), token.idx)
+            ):
+                continue  # a bare value counts only inside a list of labs
+            added.append(Span(doc, i, i + 1, label="lab", kb_id=key))
         if drop or added:
             doc.ents = sorted(
                 [e for e in ents if e.start not in drop] + added, key=lambda e: e.start

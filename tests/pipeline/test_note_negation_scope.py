@@ -82,3 +82,11 @@ def test_denied_flare_date_is_not_the_disease_date() -> None:
     text = "No asthma exacerbation and no systemic steroids since 2025-01-22."
     assert one(text, "J45.909").event_date is None
     assert one(text, "disease_flare").event_date == dt.date(2025, 1, 22)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("No prior history of cancer.", "Z85.9"), ("No previous history of seizures.", "R56.9")],
+)
+def test_no_prior_history_of_negates(text: str, code: str) -> None:
+    assert one(text, code).negated
