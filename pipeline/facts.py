@@ -207,6 +207,9 @@ _DISEASE_EVENT = re.compile(
 # ("never received methotrexate, azathioprine or mycophenolate").
 _VERBAL_NEGATION = re.compile(r"\b(?:never|not|n't)\b", re.I)
 _LIST_JOIN = re.compile(r"\b(?:or|nor|and)\b|/|&", re.I)
+_DISEASE_TREATMENT = re.compile(
+    r"[\s-]{0,3}(?:treatments?|therap(?:y|ies)|medications?|meds|drugs|agents|regimens?)\b", re.I
+)
 _TRIAL_SENTENCE = re.compile(
     r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
 )
@@ -887,6 +890,10 @@ def facts_from_doc(
             )
             if result is None and _TEST_TOPIC.match(ctx.text, ent.end_char, s_end):
                 flags["hypothetical"] = True
+            if flags["negated"] and _DISEASE_TREATMENT.match(ctx.text, ent.end_char, s_end):
+                # "no systemic psoriasis treatment", "not taking HIV medications": the disease
+                # names the kind of treatment denied; nothing is said of the disease itself.
+                continue
             if (
                 flags["negated"]
                 and record.category == "diagnosis"

@@ -90,3 +90,18 @@ def test_denied_flare_date_is_not_the_disease_date() -> None:
 )
 def test_no_prior_history_of_negates(text: str, code: str) -> None:
     assert one(text, code).negated
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("No systemic psoriasis treatment since MTX stopped.", "L40.9"),
+        ("Not taking macrolides, HIV medications or rifampin.", "B20"),
+    ],
+)
+def test_denied_treatment_of_a_disease_says_nothing_of_the_disease(text: str, code: str) -> None:
+    assert code not in {f.code for f in facts(text)}
+
+
+def test_relative_with_whom_history_was_taken_is_not_family() -> None:
+    assert not one("Hx taken on phone w/ daughter: hypertension.", "I10").family
