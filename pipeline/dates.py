@@ -52,6 +52,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 
 _ANY_YEAR = re.compile(r"(?:19|20)\d\d")
+# A year naming the version of an equation, guideline or classification is no event date:
+# "eGFR (CKD-EPI 2021)", "KDIGO 2012", "2010 ACR/EULAR criteria", "WHO 2016 classification".
+_VERSION_BODY = (
+    r"CKD-?EPI|MDRD|KDIGO|ACR|EULAR|ACR/EULAR|WHO|ESC|ESH|AHA|ACC|ACC/AHA|AHA/ACC|GOLD|GINA|ISTH|"
+    r"NCCN|ESMO|ASCO|RECIST|CTCAE|IMWG|ELN|ILAE|SLICC|CASPAR|IDSA|ATS|ERS|ATS/ERS|NICE|KDOQI|"
+    r"McDonald|Berlin|Sepsis-?3|Rome|IWG|iwCLL|Lugano|ICSD|DSM"
+)
+_VERSION_BEFORE = re.compile(rf"(?<![A-Za-z])(?:{_VERSION_BODY})\s*[-(]?\s*$")
+_VERSION_AFTER = re.compile(
+    rf"\s*(?:(?:{_VERSION_BODY})\s+)?(?:criteria|classification|guidelines?|equation|definition|"
+    r"consensus|recommendations?|staging)\b",
+    re.IGNORECASE,
+)
 _AGO = re.compile(r"\bago\b", re.IGNORECASE)
 
 
@@ -147,6 +160,10 @@ def find_dates(text: str, note_date: dt.date | None) -> list[DateMention]:
                     continue  # "99999999999 days ago" is before year 1: no date
                 precision = "day" if unit[0] in "dw" else "month"
             else:
+                if _VERSION_BEFORE.search(text, max(0, m.start() - 20), m.start()) or (
+                    _VERSION_AFTER.match(text, m.end())
+                ):
+                    continue
                 date = _clamp(dt.date(int(m[1]), 12, 31), note_date)
                 precision = "year"
             if date is not None:

@@ -207,6 +207,9 @@ _DISEASE_EVENT = re.compile(
 # ("never received methotrexate, azathioprine or mycophenolate").
 _VERBAL_NEGATION = re.compile(r"\b(?:never|not|n't)\b", re.I)
 _LIST_JOIN = re.compile(r"\b(?:or|nor|and)\b|/|&", re.I)
+_DISEASE_TREATMENT = re.compile(
+    r"[\s-]{0,3}(?:treatments?|therap(?:y|ies)|medications?|meds|drugs|agents|regimens?)\b", re.I
+)
 _TRIAL_SENTENCE = re.compile(
     r"\s*(?:protocol|study|trial|study\s+title|cohorts?|sponsor)\s*:", re.I
 )
@@ -256,6 +259,27 @@ def _default_range(lab: LabEntry, key: str, unit: str | None) -> tuple[float | N
         return None, None
     low_c = convert(low, default_unit, unit, key) if low is not None else None
     return (round(low_c, 3) if low_c is not None else None), round(high_c, 3)
+
+
+# Spellings of thousands per microlitre, i.e. 10^9 per litre (lower case, no spaces, "u" for micro).
+_PER_NANOLITRE = frozenset(
+    {"x10^9/l", "10^9/l", "x10e9/l", "10e9/l", "g/l", "x10^3/ul", "10^3/ul", "x10e3/ul", "k/ul"}
+    | {"x10^3/mm3", "10^3/mm3", "k/mm3", "thou/ul", "x1000/ul"}
+)
+
+
+def _count_unit(lab: LabEntry, value: float, unit: str | None) -> str | None:
+    """One spelling for a blood count's unit. A count written without one is in the unit its
+    size says ("Plt 188" is thousands per uL, x10^9/L; "Plt 188000" per uL: ``bare_units``); one
+    written in thousands per uL (K/uL, 10^3/uL, G/L) is given the first, 10^9/L spelling."""
+    if unit is None:
+        for bound, bare in lab.bare_units:
+            if bound is None or value < bound:
+                return bare
+        return None
+    flat = unit.lower().replace(" ", "").replace("×", "x").replace("µ", "u").replace("μ", "u")
+    flat = flat.replace("mcl", "ul")
+    return lab.bare_units[0][1] if flat in _PER_NANOLITRE else unit
 
 
 def _flag(value: float | None, low: float | None, high: float | None) -> str | None:
@@ -567,8 +591,22 @@ def _event_date(
     seg_start = ctx.prev_ent_end(ent, same_label=True, floor=s_start)
     backward = ctx.dates_between(seg_start, ent.start_char)
     if backward:
-        return backward[-1].date
+        last = backward[-1]
+        if (
+            seg_start > s_start
+            and _TRAILING_DATE_LEAD.match(ctx.text, seg_start, last.start)
+            and _LIST_SEPARATOR.search(ctx.text, last.end, ent.start_char)
+        ):
+            # "empagliflozin (since 05/2024), insulin glargine": the date closes the item before.
+            return None
+        return last.date
     return None
+
+
+# Between a mention and a date that is its own: a parenthesis or a couple of words ("(since ",
+# " started in "); a list separator after that date closes the item.
+_TRAILING_DATE_LEAD = re.compile(r"[\s(\[:,-]*(?:[A-Za-z]+\s+){0,2}$")
+_LIST_SEPARATOR = re.compile(r"[,;]")
 
 
 _COORDINATION = re.compile(r"^[\s,/&()]*(?:and|or)?[\s,/&()]*$", re.I)
@@ -800,6 +838,7 @@ def facts_from_doc(
             flags["hypothetical"] = True
         extra: dict[str, object] = {}
         extra_mods: list[str] = []
+        undated = False
         before = ctx.text[max(s_start, ent.start_char - 30) : ent.start_char]
         if record.category == "lab":
             lab = _lab(record.code)
@@ -818,6 +857,8 @@ def facts_from_doc(
                 q = read_quantity(
                     ctx.text[ent.end_char : same_code_end], lab.units, lab.unitless, lab.scale_max
                 )
+                if q is not None and q.value is not None and lab.bare_units:
+                    q = q._replace(unit=_count_unit(lab, q.value, q.unit))
                 if q is not None:
                     ref_high = q.ref_high
                     ref_low = q.ref_low
@@ -849,6 +890,10 @@ def facts_from_doc(
             )
             if result is None and _TEST_TOPIC.match(ctx.text, ent.end_char, s_end):
                 flags["hypothetical"] = True
+            if flags["negated"] and _DISEASE_TREATMENT.match(ctx.text, ent.end_char, s_end):
+                # "no systemic psoriasis treatment", "not taking HIV medications": the disease
+                # names the kind of treatment denied; nothing is said of the disease itself.
+                continue
             if (
                 flags["negated"]
                 and record.category == "diagnosis"
@@ -856,6 +901,7 @@ def facts_from_doc(
             ):
                 flags["negated"] = False
                 modifiers = tuple(m for m in modifiers if not m.startswith("negated_existence="))
+                undated = True  # "no asthma exacerbation since 10/2025" dates the flare
             if result is not None and re.match(
                 r"\W{0,3}(?:\(?\d{4}\)?\W*)?(negative|neg\b|non-?reactive|positive|reactive|not\s+detected|undetectable)",
                 ctx.text[chain : chain + 25],
@@ -903,7 +949,7 @@ def facts_from_doc(
                 flags["negated"] = flags["uncertain"] = False
             else:
                 flags["uncertain"] = True
-        event_date = _event_date(ctx, ent, record, sent)
+        event_date = None if undated else _event_date(ctx, ent, record, sent)
         if (
             event_date is None
             and record.category == "drug"
@@ -939,11 +985,64 @@ def facts_from_doc(
                 **extra,  # type: ignore[arg-type]
             )
         )
-    return out + _blood_pressure_parts(out, ctx.text)
+    implied = _contraception_in_use(out)  # may settle a statement in ``out``
+    return out + _blood_pressure_parts(out, ctx.text) + implied
+
+
+# "BP 144/86", "BP (mean of 3): 144/86", "BP was 130/80": a short parenthesis may qualify the reading.
+_CONTRACEPTION = "contraception_agreement"
+_CONTRACEPTIVE_DEVICES = frozenset({"Z97.5"})  # intrauterine device in place
+
+
+def _contraception_in_use(facts: list[PatientFact]) -> list[PatientFact]:
+    """A contraceptive method in current use ("copper IUD since 2019", "Nexplanon implant",
+    "combined OCP") says the patient uses contraception, which is what criteria ask
+    ("must use highly effective contraception"). One fact per sentence naming such a method;
+    a "Contraception:" heading left uncertain by its own words is settled by the method."""
+    out: list[PatientFact] = []
+    methods = [
+        f
+        for f in facts
+        if (f.code in _CONTRACEPTIVE_DEVICES or "hormonal_contraceptive" in f.drug_classes)
+        and not (f.negated or f.hypothetical or f.historical or f.family or f.uncertain)
+        and f.outcome != "stopped"
+    ]
+    if not methods:
+        return out
+    stated = {f.sentence: i for i, f in enumerate(facts) if f.code == _CONTRACEPTION}
+    done: set[str] = set()
+    for method in methods:
+        if method.sentence in done:
+            continue
+        done.add(method.sentence)
+        i = stated.get(method.sentence)
+        if i is not None:
+            statement = facts[i]
+            if statement.uncertain and not statement.negated:
+                facts[i] = replace(statement, uncertain=False)
+            continue
+        out.append(
+            replace(
+                method,
+                category="other",
+                code_system="ELIG",
+                code=_CONTRACEPTION,
+                preferred_name=concept_index().records[f"ELIG:{_CONTRACEPTION}"].preferred_name,
+                drug_classes=(),
+                route=None,
+                outcome=None,
+                value_as_number=None,
+                value_comparator=None,
+                unit=None,
+                term_modifiers=(*method.term_modifiers, f"implied_by={method.code}"),
+            )
+        )
+    return out
 
 
 _BP_PAIR = re.compile(
-    r"[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])", re.IGNORECASE
+    r"\s*(?:\([^()/]{0,30}\))?[\s:=]*(?:(?:of|is|was|were|at)\s+)?(\d{2,3})\s*/\s*(\d{2,3})(?![\d/])",
+    re.IGNORECASE,
 )
 
 

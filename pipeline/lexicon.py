@@ -72,6 +72,11 @@ class LabEntry(_Strict):
         "('K 4.5 mmol/L'); matched in this exact case",
     )
     units: list[str] = Field(default_factory=list, description="Units accepted after a value")
+    bare_units: list[tuple[float | None, str]] = Field(
+        default_factory=list,
+        description="Unit of a value written without one, by its size: the first [bound, unit] "
+        "whose bound exceeds the value (null: any). 'Plt 188' is 188 x10^9/L, 'Plt 188000' per uL",
+    )
     unitless: bool = Field(default=False, description="A bare number right after the name counts")
     qualitative: bool = Field(default=False, description="Result is positive/negative")
     default_ref_low: float | None = None

@@ -104,6 +104,11 @@ _ROMAN_GRADE = re.compile(
 )
 
 
+# A compound unit ("mg/g", "mL/min") right after a number; when the lab does not list it, the
+# number is not this lab's value.
+_FOREIGN_UNIT = re.compile(r"[ \t]*[A-Za-zµμ]{1,6}/[A-Za-zµμ0-9^.]{1,8}(?![A-Za-z/])")
+
+
 def to_number(text: str) -> float:
     return float(text.replace(",", ""))
 
@@ -154,6 +159,9 @@ def read_quantity(
         return LabValue(to_number(m[2]), stated or None, None, end=out_of.end())
     if unit is None and after[m.end(2) : m.end(2) + 1] in {"/", "-"}:
         return None  # part of a ratio or range we do not understand ("3/28")
+    if unit is None and _FOREIGN_UNIT.match(after, m.end(2)):
+        # A unit this lab is never measured in ("creatinine 712 mg/g" is a urine ratio's value).
+        return None
     stated = _ULN_RIGHT_AFTER.match(after, m.end(2))
     if stated:
         # "ALT about 4.7x ULN": a multiple of the upper limit, not a value in the lab's unit.

@@ -27,8 +27,13 @@ from pipeline.concepts import concept_index
 from pipeline.lexicon import load_labs
 
 SPAN_GROUP = "abbreviations"
+# A value short form's number with no unit after it, and what says it stands in a list of labs:
+# the next item a short name with a number ("K 3.9, Na 140"), or the item before a number.
+_BARE_VALUE = r"(?!\d|\.\d)"
+_LIST_NEXT = re.compile(r"[ \t]*[,;|][ \t]*[A-Za-z][A-Za-z0-9+-]{0,8}[ \t]*[:=]?[ \t]*\d")
+_LIST_BEFORE = re.compile(r"\d(?:\.\d+)?[ \t]*[A-Za-z/%^0-9.]{0,12}[ \t]*[,;|][ \t]*$")
 # Short forms with another sense right after a measurement: (text before, text after) that say so.
-_OTHER_SENSES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
+_OTHER_SENSES: dict[str, tuple[re.Pattern[str] | None, re.Pattern[str] | None]] = {
     # room air: "SpO2 97% RA", "sats 95% on RA", "SpO2 RA 96%"
     "RA": (
         re.compile(r"(?:\d\s*%|\bon|\bS[pa]O2|\bsats?|\bO2\s+sat\w*)\s*[:,]?\s*$", re.I),
@@ -37,6 +42,8 @@ _OTHER_SENSES: dict[str, tuple[re.Pattern[str], re.Pattern[str] | None]] = {
     # predicted: "FEV1 1.71 L (62% pred)", "DLCO 55% of pred"
     "pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
     "Pred": (re.compile(r"%\s*(?:of\s+)?$"), None),
+    # the eGFR equation: "eGFR (CKD-EPI 2021) 38"
+    "CKD": (None, re.compile(r"\s?-\s?EPI\b", re.I)),
 }
 # scispaCy ignores parenthesised text longer than 8 tokens; longer runs are never candidates.
 _MAX_INNER = 8
@@ -56,7 +63,10 @@ class AbbreviationResolver(BatchedPipe):
             if not lab.value_terms or not lab.units:
                 continue
             units = "|".join(re.escape(u) for u in sorted(lab.units, key=len, reverse=True))
-            after = re.compile(rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?[ \t]*(?:{units})(?![A-Za-z])")
+            # a value in the lab's unit, or a bare value in a list of labs ("K 3.9, Na 140")
+            after = re.compile(
+                rf"[ \t]*[:=]?[ \t]*\d+(?:\.\d+)?(?:[ \t]*(?:{units})(?![A-Za-z])|(?={_BARE_VALUE}))"
+            )
             for term in lab.value_terms:
                 self.value_terms[strings.add(term)] = (f"LAB:{lab.code}", after)
         self.value_term_orths = np.array(sorted(self.value_terms), dtype="uint64")
@@ -84,7 +94,7 @@ class AbbreviationResolver(BatchedPipe):
             token = doc[i]
             before, after = self.other_senses[int(orths[i])]
             line_start = max(0, token.idx - 30)
-            if before.search(text, line_start, token.idx) or (
+            if (before is not None and before.search(text, line_start, token.idx)) or (
                 after is not None and after.match(text, token.idx + len(token))
             ):
                 drop.add(i)
@@ -95,8 +105,17 @@ class AbbreviationResolver(BatchedPipe):
                 continue
             key, after = self.value_terms[int(orths[i])]
             token = doc[i]
-            if after.match(text, token.idx + len(token)):
-                added.append(Span(doc, i, i + 1, label="lab", kb_id=key))
+            end = token.idx + len(token)
+            m = after.match(text, end)
+            if m is None:
+                continue
+            bare = m.group().rstrip()[-1:].isdigit()
+            if bare and not (
+                _LIST_NEXT.match(text, m.end())
+                or _LIST_BEFORE.search(text, max(0, token.idx - 25), token.idx)
+            ):
+                continue  # a bare value counts only inside a list of labs
+            added.append(Span(doc, i, i + 1, label="lab", kb_id=key))
         if drop or added:
             doc.ents = sorted(
                 [e for e in ents if e.start not in drop] + added, key=lambda e: e.start

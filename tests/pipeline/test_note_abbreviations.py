@@ -47,3 +47,14 @@ def test_bare_k_before_a_potassium_unit_is_potassium() -> None:
 def test_fingerstick_glucose_short_form() -> None:
     (g,) = [f for f in facts("FSBG 188 this morning.") if f.code == "glucose"]
     assert g.value_as_number == 188.0
+
+
+@pytest.mark.parametrize(
+    "text", ["K 3.9, Na 140.", "Na 140, K 3.9.", "Lytes: Na 139; K 4.2; Cl 101."]
+)
+def test_bare_k_in_a_list_of_labs_is_potassium(text: str) -> None:
+    assert "potassium" in codes(text)
+
+
+def test_lone_bare_k_is_not_potassium() -> None:
+    assert "potassium" not in codes("K 3.9.")

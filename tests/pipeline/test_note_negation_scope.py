@@ -76,3 +76,32 @@ def test_verbal_negation_stops_at_comma_before_new_kind_of_item() -> None:
 )
 def test_lists_stay_negated(text: str, code: str) -> None:
     assert one(text, code).negated
+
+
+def test_denied_flare_date_is_not_the_disease_date() -> None:
+    text = "No asthma exacerbation and no systemic steroids since 2025-01-22."
+    assert one(text, "J45.909").event_date is None
+    assert one(text, "disease_flare").event_date == dt.date(2025, 1, 22)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("No prior history of cancer.", "Z85.9"), ("No previous history of seizures.", "R56.9")],
+)
+def test_no_prior_history_of_negates(text: str, code: str) -> None:
+    assert one(text, code).negated
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("No systemic psoriasis treatment since MTX stopped.", "L40.9"),
+        ("Not taking macrolides, HIV medications or rifampin.", "B20"),
+    ],
+)
+def test_denied_treatment_of_a_disease_says_nothing_of_the_disease(text: str, code: str) -> None:
+    assert code not in {f.code for f in facts(text)}
+
+
+def test_relative_with_whom_history_was_taken_is_not_family() -> None:
+    assert not one("Hx taken on phone w/ daughter: hypertension.", "I10").family

@@ -114,3 +114,13 @@ def test_a_range_of_a_lab_read_without_unit_is_left_to_the_criteria_parser() -> 
     assert read_quantity(" 25-45 kg/m2", ["kg/m2"], True) is None
     q = read_quantity(" 6-10 weeks", ["weeks"], False)
     assert q is not None and (q.comparator, q.value) == ("<=", 10.0)
+
+
+def test_value_in_a_unit_the_lab_never_uses_is_not_read() -> None:
+    from pipeline.values import read_quantity
+
+    assert read_quantity(" 712 mg/g", ["mg/dL", "umol/L"], True) is None
+    q = read_quantity(" 1.2 mg/dL", ["mg/dL", "umol/L"], True)
+    assert q is not None and q.value == 1.2
+    q = read_quantity(" 98, AST 71", ["U/L"], True)
+    assert q is not None and q.value == 98.0
