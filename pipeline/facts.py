@@ -216,6 +216,9 @@ _TRIAL_SENTENCE = re.compile(
 # Modifier of a drug fact dated by its note ("Current meds: X"): the date is when the drug was
 # in use, not when it started, so it cannot show use "for at least 3 months".
 DATED_BY_NOTE = "date=in_use_at_note"
+# Modifier of a drug fact dated by a start ("since 2022"): in use from that date on.
+DATED_SINCE = "date=since"
+_SINCE_AFTER = re.compile(r"[^.;,\n]{0,30}?\bsince\s+(?!the\b)", re.I)
 _CURRENT_WORDS = re.compile(
     r"\b(currently|current|ongoing|continues|continuing|remains\s+on|still\s+on|on\s+\w+\s+daily|"
     r"takes|(?:is|are) (?:taking|using)|is on|are on|stable on)\b",
@@ -603,9 +606,9 @@ def _event_date(
     return None
 
 
-# Between a mention and a date that is its own: a parenthesis or a couple of words ("(since ",
-# " started in "); a list separator after that date closes the item.
-_TRAILING_DATE_LEAD = re.compile(r"[\s(\[:,-]*(?:[A-Za-z]+\s+){0,2}$")
+# Between a mention and a date that is its own: no list separator ("(since ", " 100 mg daily
+# (since ", " started in "); a list separator after that date closes the item.
+_TRAILING_DATE_LEAD = re.compile(r"[^,;\n]{0,40}$")
 _LIST_SEPARATOR = re.compile(r"[,;]")
 
 
@@ -950,6 +953,14 @@ def facts_from_doc(
             else:
                 flags["uncertain"] = True
         event_date = None if undated else _event_date(ctx, ent, record, sent)
+        if (
+            event_date is not None
+            and record.category == "drug"
+            and not flags["negated"]
+            and _SINCE_AFTER.match(ctx.text, ent.end_char, min(sent[2], ent.end_char + 40))
+        ):
+            # "losartan 100 mg daily (since 2022)": use began then and goes on
+            extra_mods.append(DATED_SINCE)
         if (
             event_date is None
             and record.category == "drug"

@@ -272,3 +272,12 @@ def test_drug_dose_on_the_fact() -> None:
     )
     assert (mtx.value_as_number, mtx.unit) == (20.0, "mg/week")
     assert one("She stopped prednisone in May.", "prednisone").unit is None
+
+
+def test_a_drug_taken_since_a_date_is_marked_ongoing() -> None:
+    text = "Medications: losartan 100 mg daily (since 2022), amlodipine 5 mg daily."
+    losartan = one(text, "losartan")
+    assert losartan.event_date == dt.date(2022, 12, 31) and "date=since" in losartan.term_modifiers
+    # the date closes the losartan item: amlodipine is not dated by it
+    assert one(text, "amlodipine").event_date != dt.date(2022, 12, 31)
+    assert "date=since" not in one("Prednisone from 2019 to 2020.", "prednisone").term_modifiers

@@ -119,7 +119,7 @@ def test_other_study_phrasings(text: str) -> None:
         ("Admitted to the ICU for at least 24 hours", "icu_admission"),
         ("Hemodynamic instability", "hemodynamic_instability"),
         ("Difficult airway", "difficult_airway"),
-        ("Cognitively impaired", "G31.84"),
+        ("Cognitively impaired", "R41.89"),
         ("Multifetal gestations", "O30"),
         ("Metallic implants", "metal_implant"),
         ("Non-ambulatory", "Z74.09"),
