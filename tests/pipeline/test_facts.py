@@ -281,3 +281,8 @@ def test_a_drug_taken_since_a_date_is_marked_ongoing() -> None:
     # the date closes the losartan item: amlodipine is not dated by it
     assert one(text, "amlodipine").event_date != dt.date(2022, 12, 31)
     assert "date=since" not in one("Prednisone from 2019 to 2020.", "prednisone").term_modifiers
+
+
+def test_consent_in_a_labelled_field() -> None:
+    fact = one("Consent: signed 2026-01-20.", "informed_consent_signed")
+    assert not fact.negated and not fact.uncertain
