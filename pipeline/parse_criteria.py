@@ -13,6 +13,7 @@ import html
 import itertools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal, cast
@@ -56,7 +57,7 @@ _HEADER = re.compile(
     r"additional|study|patient|subject)\s+)?(?P<kind>inclusion|exclusion|non-?inclusion)"
     r"(?:\s+criteri(?:a|on)|s)?(?:\s*\([^)\n]{0,40}\))?"
     r"(?:\s+(?:for|at|of|in)\s+[^:\n]{0,60}?)?(?:\s+(?:will\s+be|are|is|include))?)"
-    r"[ \t]*\*?(?P<end>:|\s+-\s|[ \t]*$)",
+    r"[ \t]*\*?(?P<end>:|[ \t]+-(?:[ \t]|$)|[ \t]*$)",
     re.IGNORECASE | re.MULTILINE,
 )
 # Odd headers: a line ending with ":" that says who is excluded or who may enter.
@@ -1200,7 +1201,8 @@ def _medication_groups(text: str, drugs: list[PatientFact]) -> list[list[Patient
 _CURRENT_USE = re.compile(
     r"\b(?:current(?:ly)?\s+(?:taking|receiving|using|on|treated|use|treatment|therapy)|"
     r"(?:is|are|be)\s+(?:taking|receiving|on)\b|receiving|ongoing\s+(?:use|treatment|therapy)|"
-    r"concomitant\s+(?:use|treatment)|on\s+(?:a\s+)?stable)",
+    r"concomitant\s+(?:use|treatment)|on\s+(?:a\s+)?stable|"
+    r"maintenance|long-term\s+(?:use|treatment|therapy))",
     re.I,
 )
 
@@ -1220,6 +1222,7 @@ def _medication(
     counts = [
         int(f.value_as_number) for f in group if f.code_system == "DRUGCLASS" and f.value_as_number
     ]
+    counts = _stated_counts(text, group) or counts
     dose = _dose_bound(group, text)
     return Medication(
         drugs=list(names.values()),
@@ -1234,6 +1237,56 @@ def _medication(
 
 
 _EQUIVALENT = re.compile(r"\bequivalent\b", re.I)
+# "systemic corticosteroids", "systemic antibiotics": inhaled and topical use do not count.
+_SYSTEMIC = re.compile(r"\bsystemic(?:ally)?\b", re.I)
+_BOTH_BEFORE = re.compile(r"\b(?:both|combination\s+of|combined)\s+(?:an?\s+|the\s+)?$", re.I)
+_BOTH_AND = re.compile(r"\s*(?:and|plus|&|with)\s+(?:an?\s+|the\s+)?", re.I)
+
+
+def _both_agents(
+    text: str, drugs: list[PatientFact], medication: Callable[[list[PatientFact]], Medication]
+) -> Requirement | None:
+    """ "Both an ACE inhibitor and an ARB", "a combination of X and Y": each agent is required
+    (a dual blockade), not either; the other agents named stay alternatives beside the pair."""
+    ordered = sorted(drugs, key=lambda d: d.start)
+    for i, (a, b) in enumerate(itertools.pairwise(ordered)):
+        if _BOTH_BEFORE.search(text[max(0, a.start - 20) : a.start]) and _BOTH_AND.fullmatch(
+            text, a.end, b.start
+        ):
+            pair: Requirement = AllOf(items=[medication([a]), medication([b])])
+            rest = ordered[:i] + ordered[i + 2 :]
+            return AnyOf(items=[pair, medication(rest)]) if rest else pair
+    return None
+
+
+_COUNT_NUMBER = r"(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)"
+_COUNT_WORD_VALUES = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10,
+}  # fmt: skip
+# "3 or more biologic agents", "≥ 2 prior DMARDs", "more than 2 TNF inhibitors" (3).
+_COUNT_OF_CLASS = re.compile(
+    rf"(?:\b{_COUNT_NUMBER}\s*(?:or\s+more|\+)|(?:≥|>=|\bat\s+least|\bminimum\s+of)\s*"
+    rf"{_COUNT_NUMBER}|(?P<more>>|\bmore\s+than|\bover)\s*{_COUNT_NUMBER})\s+"
+    r"(?:(?:different|distinct|prior|previous|lines?\s+of|kinds?\s+of|types?\s+of)\s+)*$",
+    re.I,
+)
+
+
+def _stated_counts(text: str, group: list[PatientFact]) -> list[int]:
+    """How many agents of a class a criterion counts, where the concept layer reads only "N
+    <class>": "3 or more biologic agents" (3), "more than 2 TNF inhibitors" (3, not 2)."""
+    out: list[int] = []
+    for f in group:
+        if f.code_system != "DRUGCLASS":
+            continue
+        m = _COUNT_OF_CLASS.search(text[max(0, f.start - 40) : f.start])
+        if m is None:
+            continue
+        word = (m[1] or m[2] or m[4]).lower()
+        n = _COUNT_WORD_VALUES.get(word) or int(word)
+        out.append(n + 1 if m["more"] else n)
+    return [n for n in out if n >= 2]
 
 
 def _dose_bound(group: list[PatientFact], text: str) -> DoseBound | None:
@@ -1321,6 +1374,7 @@ def _lexicon_meaning(
     text: str, kind: str, facts: list[PatientFact]
 ) -> tuple[Requirement | None, str, Requirement | None]:
     """Requirement, category and applicability from the concept facts given."""
+    text, facts = _special_case_blanked(text, facts)
     facts = [*facts, *_inflected_facts(text, facts)]
     facts = sorted([*facts, *_shared_head_facts(text, facts)], key=lambda f: f.start)
     facts = [_asa_score(text, f) for f in facts]
@@ -1337,6 +1391,11 @@ def _lexicon_meaning(
         )
     ]
     facts = sorted([*facts, *_language_list_facts(text, facts)], key=lambda f: f.start)
+    facts = _without_non(text, facts)
+    facts = _in_situ(text, [*facts, *_coordinated_modifier_facts(text, facts)])
+    facts = _without_context_mentions(text, facts, kind)
+    if _counted_event(text, facts) is not None:
+        return None, "free_text", _applicability(text)
     exc = _EXCEPTION.search(text)
     cut = exc.start() if exc else len(text)
     parts: list[_Part] = []
@@ -1421,6 +1480,10 @@ def _lexicon_meaning(
             sexed, end = by_sex
             parts.append(_Part(start, end, sexed))
             continue
+        bounded = _second_bound(text, lab.end, measured)
+        if bounded is not None:
+            parts.append(_Part(start, bounded[1], bounded[0]))
+            continue
         parts.append(_Part(start, end, measured))
     taken = [(p.start, p.end) for p in parts]
     if age is not None:
@@ -1467,6 +1530,8 @@ def _lexicon_meaning(
             )
             return Condition(
                 concepts=list(refs.values()),
+                positive_tests=_condition_tests(list(refs.values()))[0],
+                negative_tests=_condition_tests(list(refs.values()))[1],
                 exceptions=exception_refs,
                 qualifiers=qualifiers,
                 status=status,  # type: ignore[arg-type]
@@ -1503,6 +1568,7 @@ def _lexicon_meaning(
         routes = (
             ["inhaled", "topical"]
             if re.search(r"\b(?:inhaled|topical)\b", text[cut:], re.I)
+            or _SYSTEMIC.search(text[:cut])
             else []
         )
         groups = _medication_groups(text, drugs) if kind == "inclusion" else [drugs]
@@ -1510,7 +1576,10 @@ def _lexicon_meaning(
         medications: list[Requirement] = [
             _medication(g, outcomes, routes, window, current, text) for g in groups
         ]
-        parts.append(_Part(*_span(drugs), _flat(AllOf, medications)))
+        both = _both_agents(
+            text, drugs, lambda g: _medication(g, outcomes, routes, window, current, text)
+        )
+        parts.append(_Part(*_span(drugs), both or _flat(AllOf, medications)))
     if remission is not None and parts:
         not_remission = _not_in_remission()
         if not_remission is not None:
@@ -1559,6 +1628,8 @@ def _lexicon_meaning(
         if not any(u.requirement == part.requirement for u in unique):
             unique.append(part)
     parts = unique
+    if kind == "exclusion":
+        parts = _defined_by_values(parts, text)
     requirements = [p.requirement for p in parts]
     category = _category(requirements, text)
     return _combine(parts, text, kind), category, applicability
@@ -1590,6 +1661,32 @@ def _sex_specific(text: str, end: int, first: Measurement) -> tuple[Requirement,
         }
     )
     return AnyOf(items=[first.model_copy(update={"sex": first_sex}), second]), m.end()
+
+
+# Between a lab's first bound and a second one: an alternative unit in brackets, then the link.
+_BOUND_LINK = re.compile(r"\s*(?:\([^()]{0,40}\)\s*)?,?\s*(and|or|but)\s+$", re.I)
+
+
+def _second_bound(text: str, lab_end: int, first: Measurement) -> tuple[Requirement, int] | None:
+    """A second bound right after a lab's first one: "eGFR >= 25 and < 75" is a range (both
+    bounds), "glucose < 50 or > 400 mg/dL" either bound. Keeping the first bound only would
+    admit every value beyond the second."""
+    if first.value is None or first.uln_multiple is not None:
+        return None
+    found = [t for t in _thresholds(text) if t.start >= lab_end and not t.uln]
+    if len(found) < 2 or not re.fullmatch(r"[^,;.\d]{0,40}", text[lab_end : found[0].start]):
+        return None
+    head, second = found[0], found[1]
+    if head.value != first.value or second.high is not None or second.time_days is not None:
+        return None
+    link = _BOUND_LINK.fullmatch(text, head.end, second.start)
+    if link is None:
+        return None
+    upper = first.model_copy(
+        update={"comparator": second.comparator, "value": second.value, "unit": first.unit}
+    )
+    kind = AnyOf if link[1].lower() == "or" else AllOf
+    return kind(items=[first, upper]), second.end
 
 
 def _value_end(text: str, end: int) -> int:
@@ -1784,6 +1881,479 @@ def _absence_asked(text: str, fact: PatientFact) -> bool:
     return bool(_STATE_END.match(text, fact.end))
 
 
+_LAB_NAMES = {
+    "hcg": "human chorionic gonadotropin",
+    "hbsag": "hepatitis B surface antigen",
+    "hbv_dna": "hepatitis B virus DNA",
+    "anti_hbc": "hepatitis B core antibody",
+    "hepatitis_serology": "viral hepatitis serology panel",
+    "hcv_rna": "hepatitis C virus RNA",
+    "hcv_ab": "hepatitis C antibody",
+    "hiv_ag_ab": "HIV-1/2 antigen/antibody",
+    "hiv_rna": "HIV-1 RNA",
+    "tb_igra": "interferon-gamma release assay",
+    "tst": "tuberculin skin test",
+}
+# Qualitative tests that show a condition (positive) or rule it out (a negative result only),
+# by ICD-10-CM code prefix of the condition (standard screening serology): a negative hCG rules
+# out pregnancy; HBsAg / HBV DNA show hepatitis B and a negative anti-HBc rules it out; HCV RNA
+# shows hepatitis C and a negative HCV antibody rules it out; an HIV Ag/Ab test shows or rules
+# out HIV; a positive IGRA or tuberculin skin test shows latent TB infection, and a negative one
+# rules out TB (a positive one does not prove active TB).
+_CONDITION_TESTS: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
+    (("Z33",), ("hcg",), ()),
+    (("B16", "B18.0", "B18.1", "B19.1"), ("hbsag", "hbv_dna"), ("anti_hbc", "hepatitis_serology")),
+    (("B17.1", "B18.2", "B19.2"), ("hcv_rna",), ("hcv_ab", "hepatitis_serology")),
+    (("B20", "Z21"), ("hiv_ag_ab", "hiv_rna"), ()),
+    (("Z22.7", "R76.1"), ("tb_igra", "tst"), ()),
+    (("A15", "A16", "A17", "A18", "A19"), (), ("tb_igra", "tst")),
+]
+
+
+def _condition_tests(refs: list[ConceptRef]) -> tuple[list[ConceptRef], list[ConceptRef]]:
+    """The positive and negative tests of a condition's concepts (see ``_CONDITION_TESTS``)."""
+    positive: list[str] = []
+    negative: list[str] = []
+    codes = [r.code for r in refs if r.system == "ICD10CM"]
+    for prefixes, shows, rules_out in _CONDITION_TESTS:
+        # Only for a condition of that disease alone: a test says nothing of the others
+        # grouped with it ("uterine fibroids ... desire pregnancy").
+        if codes and all(c.startswith(prefixes) for c in codes):
+            positive += [t for t in shows if t not in positive]
+            negative += [t for t in rules_out if t not in negative]
+    negative = [t for t in negative if t not in positive]
+    return (
+        [
+            ConceptRef(system="LAB", code=t, name=_LAB_NAMES[t], include_descendants=False)
+            for t in positive
+        ],
+        [
+            ConceptRef(system="LAB", code=t, name=_LAB_NAMES[t], include_descendants=False)
+            for t in negative
+        ],
+    )
+
+
+# "at least 2 exacerbations", "2 or more hypoglycemic episodes", "more than 1 relapse of X".
+_EVENT_NOUN = (
+    r"(?:episodes?|events?|attacks?|exacerbations?|flares?|flare-ups?|relapses?|"
+    r"hospitali[sz]ations?|admissions?|seizures?|fractures?|crises|occurrences?|bouts?)"
+)
+_EVENT_COUNT = re.compile(
+    rf"(?:\b(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s*{_COUNT_NUMBER}|(?:≥|>=)\s*"
+    rf"{_COUNT_NUMBER}|\b{_COUNT_NUMBER}\s*(?:or\s+more|\+)|(?P<more>\bmore\s+than|>)\s*"
+    rf"(\d{{1,2}}|one|two|three))\s+(?:(?!{_UNIT}\b)[\w\-]+\s+){{0,4}}?{_EVENT_NOUN}\b"
+    r"(?:\s+of\s+[\w\-]+)?",
+    re.I,
+)
+
+
+def _counted_event(text: str, facts: list[PatientFact]) -> str | None:
+    """A count of events of a condition ("at least 2 asthma exacerbations"), which a
+    condition requirement cannot hold: one event would meet it. The words, or None."""
+    for m in (
+        _EVENT_COUNT.finditer(text) if re.search(r"\d|one|two|three|four|five", text, re.I) else ()
+    ):
+        word = next(g for g in (m[1], m[2], m[3], m[5]) if g).lower()
+        n = _COUNT_WORD_VALUES.get(word) or (1 if word == "one" else int(word))
+        if (n + 1 if m["more"] else n) < 2:
+            continue
+        if any(
+            f.category in ("diagnosis", "finding") and m.start() <= f.start < m.end() for f in facts
+        ):
+            return m.group(0)
+    return None
+
+
+# A bound in brackets for a special group: "(< 90% predicted for participants aged 12 to 17)",
+# "(<= 5 x ULN in patients with liver metastases)", "(> 5 x ULN for Gilbert's syndrome)".
+_SPECIAL_CASE = re.compile(
+    r"\(\s*(?:[<>≤≥]=?|=<|=>|(?:less|greater|more|lower|higher)\s+than|up\s+to|at\s+least)\s*"
+    r"\d[^()]{0,80}?\b(?:for|in|if|among)\s+(?!(?:the\s+)?(?:men|women|males?|females?|"
+    r"last|past|first|previous)\b)[A-Za-z][^()]{0,80}\)",
+    re.I,
+)
+
+
+def _special_case_blanked(text: str, facts: list[PatientFact]) -> tuple[str, list[PatientFact]]:
+    """The text with bracketed special-case bounds blanked, and the facts outside them.
+
+    "FEV1 < 80% (< 90% for participants aged 12 to 17)", "ALT <= 3 x ULN (<= 5 x ULN for
+    patients with liver metastases)": the bracket relaxes the bound for a group; the group's age
+    or disease is not itself a requirement (nor, in an exclusion, enough to exclude). The main
+    bound is what is read.
+    """
+    spans = [m.span() for m in _SPECIAL_CASE.finditer(text)] if "(" in text else []
+    if not spans:
+        return text, facts
+    for s, e in spans:
+        text = text[:s] + " " * (e - s) + text[e:]
+    kept = [f for f in facts if not any(s <= f.start and f.end <= e for s, e in spans)]
+    return text, kept
+
+
+# A drug named as what a disease is treated with or resists, or a test named as the means of
+# finding a condition, or a condition named as a point in time: context, not requirements.
+_INDICATION_GAP = re.compile(
+    r"[\s\-]*(?:[A-Za-z\-]+\s+){0,2}?(?:for|against)\s+(?:the\s+)?(?:(?:treatment|management|"
+    r"therapy|prevention)\s+of\s+(?:the\s+)?)?(?:[A-Za-z\-]+\s+){0,2}?",
+    re.I,
+)
+_NOT_RESPONDING = re.compile(
+    r"\b(?:(?:not|poorly|in)?\s*(?:responsive|responding|respond(?:s|ed)?)\s+to|"
+    r"refractory\s+to|resistant\s+to|despite|in\s+spite\s+of|"
+    r"uncontrolled\s+(?:by|with|on)|not\s+controlled\s+(?:by|with|on))\s+"
+    r"(?:(?:the|an?|optimal|maximal|adequate|appropriate|medical|standard|\w+-?dose)\s+)*$",
+    re.I,
+)
+_DIAGNOSTIC_TEST = re.compile(
+    r"tomograph|imaging|\bMRI?\b|\bCTA?\b|angiogra|ultraso|sonogra|echocardiogra|x-ray|"
+    r"radiogra|\bscan|\bPET\b|endoscop|colonoscop|electrocardiogra|\bE[CK]G\b|\bEEG\b",
+    re.I,
+)
+_MEANS_BEFORE = re.compile(
+    r"\b(?:on|by|via|using|per)\s+(?:(?:an?|the|baseline|screening|initial|"
+    r"repeat|brain|head|cranial|non-?contrast|contrast(?:-enhanced)?|cerebral|chest|cardiac)\s+)*$|"
+    r"\b(?:confirmed|documented|diagnosed|detected|demonstrated|proven|assessed|seen|shown|"
+    r"measured|determined|evaluated|defined|visible|evident)\s+(?:by|on|with|in|using|at|via)\s+"
+    r"(?:(?:an?|the|baseline|screening|brain|head|non-?contrast|contrast(?:-enhanced)?)\s+)*$",
+    re.I,
+)
+_TIME_POINT_BEFORE = re.compile(
+    r"(?:\b(?:at|after|since|before|from|following|during|prior\s+to|of)\s+(?:the\s+)?"
+    r"(?:time\s+of\s+(?:the\s+)?)?)$",
+    re.I,
+)
+_TIME_POINT_AFTER = re.compile(
+    r"\s+(?:symptom\s+)?(?:onset|presentation|admission|diagnosis|ictus|event)\b", re.I
+)
+_GLUED_TIME = re.compile(r"\b(?:pre|post)-$", re.I)
+
+
+def _defined_by_values(parts: list[_Part], text: str) -> list[_Part]:
+    """An exclusion's condition followed by the values that define it ("severe hypertension (SBP
+    > 185 or DBP > 110 mmHg)", "uncontrolled hypertension: SBP >= 170 ..."): both are asked (the
+    condition AND its values), not either; the diagnosis alone does not exclude, and its absence
+    still rules the criterion out."""
+    ordered = sorted(parts, key=lambda p: (p.start, p.end))
+    out: list[_Part] = []
+    i = 0
+    while i < len(ordered):
+        part = ordered[i]
+        m = _DEFINED_BY.match(text, part.end) if _is_condition(part.requirement) else None
+        if m is None:
+            out.append(part)
+            i += 1
+            continue
+        stop = len(text)
+        if text[m.start() : m.end()].lstrip().startswith("("):
+            close = text.find(")", m.end())
+            stop = close if close >= 0 else stop
+        else:
+            semi = re.search(r"[;]", text[m.end() :])
+            stop = m.end() + semi.start() if semi else stop
+        values = []
+        j = i + 1
+        while (
+            j < len(ordered)
+            and ordered[j].start < stop
+            and _is_measurement(ordered[j].requirement)
+            and ordered[j].start >= part.end
+        ):
+            values.append(ordered[j])
+            j += 1
+        if not values or ordered[i + 1].start > m.end():
+            out.append(part)
+            i += 1
+            continue
+        defined = _combine(values, text, "inclusion")
+        node = AllOf(items=[part.requirement, defined])
+        out.append(_Part(part.start, values[-1].end, node))
+        i = j
+    return out
+
+
+def _is_condition(node: Requirement) -> bool:
+    if isinstance(node, Condition):
+        return True
+    return isinstance(node, AnyOf) and all(isinstance(i, Condition) for i in node.items)
+
+
+def _is_measurement(node: Requirement) -> bool:
+    if isinstance(node, Measurement):
+        return True
+    return isinstance(node, (AnyOf, AllOf)) and all(_is_measurement(i) for i in node.items)
+
+
+# A drug class named as what is blocked ("mineralocorticoid receptor antagonist" is the opposite
+# of a mineralocorticoid) or narrowed to a kind the lexicon has no class for ("potassium-sparing
+# diuretic" is not any diuretic): the class is not what is meant; the agents listed are.
+_BLOCKER_AFTER = re.compile(
+    r"[\s\-]+(?:receptor\s+)?(?:antagonists?|blockers?|blockade|inhibitors?)\b", re.I
+)
+_NARROWER_BEFORE = re.compile(r"\b[a-z]+-sparing\s+$", re.I)
+# A condition followed by the values that define it: "hypertension (SBP > 185 mmHg ...)",
+# "uncontrolled hypertension: SBP >= 170", "anaemia defined as haemoglobin < 9 g/dL".
+_DEFINED_BY = re.compile(
+    r"\s*(?:\(|:|,?\s*(?:defined\s+(?:as|by)|as\s+defined\s+by|i\.\s?e\.,?|"
+    r"as\s+evidenced\s+by|with)\s)[^,;()]{0,40}",
+    re.I,
+)
+
+
+def _without_context_mentions(text: str, facts: list[PatientFact], kind: str) -> list[PatientFact]:
+    """Facts without the mentions that only set the scene of another requirement.
+
+    - a disease named as a drug's indication: "3 biologic agents for psoriasis" asks about the
+      drugs; the trial's own disease would otherwise exclude every patient;
+    - in an exclusion, a drug the condition resists: "hypertension not responsive to
+      antihypertensive treatment" is not met by any antihypertensive;
+    - a test named as the means of finding a condition: "haemorrhage on baseline CT or MRI",
+      "occlusion confirmed by CT angiography" (and the tests listed with it by "or");
+    - a condition named as a point in time: "seizure at stroke onset", "pre-stroke mRS",
+      "post-transplant": the seizure, the score, not the stroke, are asked about;
+    - a drug class named as what is blocked or narrowed (``_BLOCKER_AFTER``).
+    Only when something else is left to read: a criterion about the test alone keeps it.
+    """
+    ordered = sorted(facts, key=lambda f: f.start)
+    drugs = [f for f in ordered if f.category == "drug"]
+    drop: set[int] = set()
+    heads: list[PatientFact] = []
+    for f in ordered:
+        before = text[max(0, f.start - 80) : f.start]
+        if f.category in ("diagnosis", "finding"):
+            indication = any(
+                d.end <= f.start and _INDICATION_GAP.fullmatch(text, d.end, f.start) for d in drugs
+            )
+            time_point = bool(
+                _GLUED_TIME.search(before[-5:])
+                or (_TIME_POINT_BEFORE.search(before) and _TIME_POINT_AFTER.match(text, f.end))
+            )
+            if indication or time_point:
+                drop.add(id(f))
+                glued = _GLUED_TIME.search(before[-5:]) is not None
+                if glued and (head_fact := _head_fact(text, f)) is not None:
+                    heads.append(head_fact)  # "pre-gestational diabetes" is diabetes
+        elif f.category == "drug" and kind == "exclusion" and _NOT_RESPONDING.search(before):
+            drop.add(id(f))
+        elif f.code_system == "DRUGCLASS" and (
+            _BLOCKER_AFTER.match(text, f.end) or _NARROWER_BEFORE.search(before)
+        ):
+            drop.add(id(f))
+        elif (
+            f.category == "procedure"
+            and _DIAGNOSTIC_TEST.search(f"{f.preferred_name} {text[f.start : f.end]}")
+            and _MEANS_BEFORE.search(before)
+        ):
+            drop.add(id(f))
+    # Tests listed after a dropped one ("CT or MRI", "CT angiography or MR angiography").
+    for a, b in itertools.pairwise(ordered):
+        if (
+            id(a) in drop
+            and a.category == b.category == "procedure"
+            and re.fullmatch(
+                r"\s*(?:(?:,|or|and|and/or|/)\s*)?(?:[A-Za-z\-]+\s+)?", text[a.end : b.start], re.I
+            )
+        ):
+            drop.add(id(b))
+    if not drop:
+        return facts
+    return sorted([*(f for f in facts if id(f) not in drop), *heads], key=lambda f: f.start)
+
+
+def _head_fact(text: str, fact: PatientFact) -> PatientFact | None:
+    """The concept the words after a mention's first word name, when the lexicon knows them:
+    the head left when a prefix turns the first word around ("non-cardiac surgery": surgery,
+    "pre-gestational diabetes mellitus": diabetes mellitus)."""
+    from pipeline.concepts import concept_index
+
+    words = list(re.finditer(r"[A-Za-z0-9][\w'\-]*", text[fact.start : fact.end]))
+    if len(words) < 2:
+        return None
+    start = fact.start + words[1].start()
+    index = concept_index()
+    key = index.terms.get(text[start : fact.end].lower())
+    record = index.records.get(key) if key else None
+    if record is None or record.category not in ("diagnosis", "finding", "procedure"):
+        return None
+    return replace(
+        fact,
+        category=record.category,
+        code_system=record.code_system,
+        code=record.code,
+        preferred_name=record.preferred_name,
+        start=start,
+        snippet=text[start : fact.end],
+    )
+
+
+# A cancer named "in situ" is not the invasive cancer: ICD-10-CM D00-D09 by site (the usual
+# exceptions to a malignancy exclusion), else carcinoma in situ, unspecified.
+_IN_SITU_AFTER = re.compile(r"\s*(?:\(\s*)?in[-\s]situ\b", re.I)
+_IN_SITU_BEFORE = re.compile(r"\bin[-\s]situ\s+(?:carcinoma\s+)?(?:of\s+(?:the\s+)?)?$", re.I)
+_IN_SITU_CODES: list[tuple[tuple[str, ...], str, str]] = [
+    (("C53",), "D06.9", "carcinoma in situ of cervix uteri"),
+    (("C50",), "D05.90", "carcinoma in situ of breast"),
+    (("C44",), "D04.9", "carcinoma in situ of skin"),
+    (("C43",), "D03.9", "melanoma in situ"),
+    (("C61",), "D07.5", "carcinoma in situ of prostate"),
+    (("C67",), "D09.0", "carcinoma in situ of bladder"),
+    (("C18", "C19", "C20"), "D01.0", "carcinoma in situ of colon"),
+    (("C54",), "D07.0", "carcinoma in situ of endometrium"),
+    (("C34",), "D02.20", "carcinoma in situ of bronchus and lung"),
+    (("C",), "D09.9", "carcinoma in situ, unspecified"),
+]
+
+
+def _in_situ(text: str, facts: list[PatientFact]) -> list[PatientFact]:
+    """Cancer mentions said to be "in situ" ("cervical carcinoma in situ", "carcinoma in situ
+    of the cervix", "ductal carcinoma in situ") read as the in situ neoplasm of that site."""
+    out: list[PatientFact] = []
+    for f in facts:
+        after = _IN_SITU_AFTER.match(text, f.end)
+        if (
+            f.code_system != "ICD10CM"
+            or not f.code.startswith("C")
+            or not (after or _IN_SITU_BEFORE.search(text[max(0, f.start - 40) : f.start]))
+        ):
+            out.append(f)
+            continue
+        code, name = next((c, n) for p, c, n in _IN_SITU_CODES if f.code.startswith(p))
+        out.append(replace(f, code=code, preferred_name=name, end=after.end() if after else f.end))
+    return out
+
+
+def _coordinated_modifier_facts(text: str, facts: list[PatientFact]) -> list[PatientFact]:
+    """A modifier coordinated with the first words of a lexicon mention names a concept of
+    its own: "basal cell or squamous cell carcinoma of the skin" also names basal cell
+    carcinoma of the skin; "type 1 or type 2 diabetes" type 1 diabetes."""
+    from pipeline.concepts import concept_index
+
+    index = concept_index()
+    out: list[PatientFact] = []
+    for f in facts:
+        if f.category not in ("diagnosis", "finding"):
+            continue
+        m = re.search(
+            r"((?:\b[A-Za-z0-9][\w\-]*\s+){0,2}\b[A-Za-z0-9][\w\-]*)\s*,?\s*(?:or|and|and/or|/)\s+$",
+            text[max(0, f.start - 60) : f.start],
+            re.I,
+        )
+        if m is None:
+            continue
+        words = text[f.start : f.end].split()
+        before = m[1].split()
+        for n in range(len(before), 0, -1):
+            if n >= len(words):
+                continue
+            modifier = before[-n:]
+            for rest in (words[n:], [w for w in words[n:] if w.lower() != "the"]):
+                key = index.terms.get(" ".join([*modifier, *rest]).lower())
+                record = index.records.get(key) if key else None
+                if record is None or record.category != f.category:
+                    continue
+                start = max(0, f.start - 60) + m.end(1) - len(" ".join(modifier))
+                out.append(
+                    PatientFact(
+                        "criterion",
+                        "criterion",
+                        None,
+                        record.category,
+                        record.code_system,
+                        record.code,
+                        record.preferred_name,
+                        start,
+                        max(0, f.start - 60) + m.end(1),
+                        snippet=text[start : max(0, f.start - 60) + m.end(1)],
+                    )
+                )
+                break
+            else:
+                continue
+            break
+    return out
+
+
+# "non-melanoma skin cancer" (NMSC): ICD-10-CM C44, the skin cancers other than melanoma (C43).
+_NMSC_NOUN = r"(?:cancers?|malignanc(?:y|ies)|carcinomas?|neoplasms?|tumou?rs?)"
+_NMSC = re.compile(
+    rf"(?i:\bnon[-\s]?melanoma(?:tous)?\s+(?:skin\s+{_NMSC_NOUN}|{_NMSC_NOUN}\s+of\s+"
+    rf"(?:the\s+)?skin))|\bNMSCs?\b"
+)
+
+
+def _non_melanoma_skin(text: str, facts: list[PatientFact]) -> list[PatientFact]:
+    """ "Non-melanoma skin cancer" is one concept (C44: basal and squamous cell carcinoma of
+    the skin and the rarer kinds), not melanoma nor cancer in general: the mentions inside the
+    phrase give way to it. Mostly named as an exception to a malignancy exclusion."""
+    out = list(facts)
+    for m in _NMSC.finditer(text) if re.search(r"melanoma|NMSC", text, re.I) else ():
+        out = [f for f in out if not (m.start() <= f.start and f.end <= m.end())]
+        out.append(
+            PatientFact(
+                "criterion",
+                "criterion",
+                None,
+                "diagnosis",
+                "ICD10CM",
+                "C44",
+                "non-melanoma skin cancer",
+                m.start(),
+                m.end(),
+                snippet=m.group(0),
+            )
+        )
+    return sorted(out, key=lambda f: f.start)
+
+
+# "non-plaque forms of psoriasis": the head named after a "non-" kind.
+_NON_KIND_OF = re.compile(
+    r"\bnon[-\s]?[a-z][\w\-]*\s+(?:forms?|types?|kinds?|variants?|subtypes?)\s+of\s+$", re.I
+)
+
+
+def _without_non(text: str, facts: list[PatientFact]) -> list[PatientFact]:
+    """Facts without the concepts a "non-" prefix turns into their opposite.
+
+    "non-melanoma skin cancer", "non-diabetic renal disease", "non-biologic therapy": the
+    concept glued to "non-" is what is NOT meant, so it is dropped (a one-word state, "non-
+    pregnant", "non-smoker", stays: it asks for the absence). The head such a prefix narrows
+    ("non-diabetic renal disease", "non-plaque forms of psoriasis") is only a kind of that
+    concept, so reading it as the whole concept would catch the very kind excluded: the head is
+    dropped too, and so are the other mentions of its concept in the criterion (the kinds
+    listed: "erythrodermic or guttate psoriasis"); the specific examples named stay.
+    """
+    facts = _non_melanoma_skin(text, facts)
+    heads: list[PatientFact] = []
+    dropped: set[int] = set()
+    narrowed: set[str] = set()
+    ordered = sorted(facts, key=lambda f: f.start)
+    for i, f in enumerate(ordered):
+        before = text[max(0, f.start - 40) : f.start]
+        if _NON_KIND_OF.search(before):
+            dropped.add(id(f))
+            if f.category in ("diagnosis", "finding"):
+                narrowed.add(f"{f.code_system}:{f.code}")
+            continue
+        if not _NON_BEFORE.search(before[-5:]) or _absence_asked(text, f):
+            continue
+        dropped.add(id(f))
+        if f.category == "procedure" and (head_fact := _head_fact(text, f)) is not None:
+            heads.append(head_fact)  # "non-cardiac surgery" is surgery
+        head = next((g for g in ordered[i + 1 :] if g.start >= f.end), None)
+        if (
+            head is not None
+            and head.category in ("diagnosis", "finding")
+            and re.fullmatch(r"[\s\-]*", text[f.end : head.start])
+        ):
+            dropped.add(id(head))
+            narrowed.add(f"{head.code_system}:{head.code}")
+    kept = [
+        f for f in facts if id(f) not in dropped and f"{f.code_system}:{f.code}" not in narrowed
+    ]
+    return sorted([*kept, *heads], key=lambda f: f.start) if len(kept) < len(facts) else facts
+
+
 def _category(parts: list[Requirement], text: str) -> str:
     if _CONSENT.search(text) and all(p.type == "condition" for p in parts):
         return "consent"
@@ -1964,6 +2534,9 @@ def _unmodelled(text: str, requirement: Requirement | None) -> list[str]:
             out.append(f"dose '{dose.group(0).strip()}' is not in the model: check it by hand")
     if _FAMILY_HISTORY.search(text):
         out.append("family history is not in the model (only the patient's own history counts)")
+    events = _EVENT_COUNT.search(text) if requirement is None else None
+    if events is not None:
+        out.append(f"a count of events '{events.group(0)}' is not in the model: check it by hand")
     return out
 
 
