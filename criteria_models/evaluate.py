@@ -726,6 +726,12 @@ GROUP_HEADS = frozenset(
         "ICD10CM:M31.9",
         "ICD10CM:M35.9",
         "ICD10CM:N28.9",
+        "ICD10CM:R41.89",
+        "ICD10CM:T14.8",
+        "ICD10CM:Z85.9",
+        "ICD10CM:Z86.711",
+        "ICD10CM:Z86.718",
+        "ICD10CM:Z86.73",
     }
 )
 

@@ -80,3 +80,19 @@ def test_the_evaluator_knows_every_group_head() -> None:
     from criteria_models.evaluate import GROUP_HEADS
 
     assert {g.concept for g in concept_groups().values()} <= GROUP_HEADS
+
+
+@pytest.mark.parametrize(
+    ("criterion", "note"),
+    [
+        ("Cognitive impairment", "He has Alzheimer's dementia."),
+        ("History of malignancy", "Prostate cancer was diagnosed in 2023."),
+        ("History of stroke", "She had an ischemic stroke in 2019."),
+        ("History of fracture", "He had a hip fracture in 2021."),
+    ],
+)
+def test_a_general_or_history_concept_covers_the_specific_disease(
+    criterion: str, note: str
+) -> None:
+    text = f"0. A 70-year-old patient. 1. {note}"
+    assert judge(text, criterion, "exclusion").label == "met"

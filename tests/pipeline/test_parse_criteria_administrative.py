@@ -119,7 +119,7 @@ def test_other_study_phrasings(text: str) -> None:
         ("Admitted to the ICU for at least 24 hours", "icu_admission"),
         ("Hemodynamic instability", "hemodynamic_instability"),
         ("Difficult airway", "difficult_airway"),
-        ("Cognitively impaired", "R41.89"),
+        ("Cognitively impaired", "R41.8"),
         ("Multifetal gestations", "O30"),
         ("Metallic implants", "metal_implant"),
         ("Non-ambulatory", "Z74.09"),
