@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from criteria_models.doses import comparable_dose
 from criteria_models.facts import PatientContext, PatientFact
@@ -134,6 +135,14 @@ class _RefMatcher:
     def __call__(self, system: str, code: str) -> bool:
         return bool(self.select({(system, code)}))
 
+    def has(self, key: tuple[str, str]) -> bool:
+        """Whether one of the refs matches ``key`` (system, code)."""
+        if not self.refs:
+            return False
+        if key not in self.seen:
+            self.select({key})
+        return key in self.hits
+
 
 # Keyed by the refs' content (system, code, descendants), not by object identity: models are
 # mutable, and a ref list edited in place must not keep its old answers.
@@ -141,8 +150,11 @@ _RefKey = tuple[tuple[str, str, bool], ...]
 _MATCHERS: dict[_RefKey, _RefMatcher] = {}
 
 
+_REF_FIELDS = attrgetter("system", "code", "include_descendants")
+
+
 def _key(refs: Sequence[ConceptRef]) -> _RefKey:
-    return tuple((r.system, r.code, r.include_descendants) for r in refs)
+    return tuple(map(_REF_FIELDS, refs)) if refs else ()
 
 
 def _relevance(node: Condition) -> _RefMatcher:
@@ -281,20 +293,30 @@ class Evaluator:
         negative: list[PatientFact] = []
         uncertain: list[PatientFact] = []
         relevant = _relevance(node)
+        # The node's ref lists as matchers, built once here rather than once per fact.
+        concepts, exceptions = _matcher(node.concepts), _matcher(node.exceptions)
+        positive_tests, negative_tests = (
+            _matcher(node.positive_tests),
+            _matcher(node.negative_tests),
+        )
+        absent_if = _matcher(node.absent_if)
         # Only facts naming one of the node's concepts or tests (or drugs, for drug classes),
         # in their original order: most facts of a patient concern other criteria.
         rows = [i for key in relevant.select(self._codes) for i in self._rows[key]]
         if node.drug_classes:
             rows += self._drug_rows
-        rows += [i for i in self._icd_denial_rows if _denies_ancestor(self.facts[i], node)]
+        ancestors: set[int] = set()
+        if self._icd_denial_rows:
+            denies = _ancestor_denials(node)
+            ancestors = {i for i in self._icd_denial_rows if denies(self.facts[i])}
+            rows += ancestors
         for i in sorted(set(rows)):
             f = self.facts[i]
             if f.hypothetical:
                 continue
-            if _matches(node.concepts, f):
-                if _matches(node.exceptions, f) or not self._is_about(
-                    f, node.about, node.not_about
-                ):
+            key = self._keys[i]
+            if concepts.has(key):
+                if exceptions.has(key) or not self._is_about(f, node.about, node.not_about):
                     continue
                 if f.negated:
                     negative.append(f)
@@ -313,13 +335,13 @@ class Evaluator:
                     negative.append(f)
                 elif not f.uncertain:
                     positive.append(f)
-            elif _matches(node.positive_tests, f) and f.result and not f.negated:
+            elif positive_tests.has(key) and f.result and not f.negated:
                 (positive if f.result == "positive" else negative).append(f)
-            elif _matches(node.negative_tests, f) and f.result == "negative" and not f.negated:
+            elif negative_tests.has(key) and f.result == "negative" and not f.negated:
                 negative.append(f)
-            elif _matches(node.absent_if, f) and not (f.negated or f.uncertain):
+            elif absent_if.has(key) and not (f.negated or f.uncertain):
                 negative.append(f)
-            elif f.negated and _denies_ancestor(f, node):
+            elif i in ancestors:
                 # "no heart failure" rules out "heart failure with reduced ejection fraction"
                 negative.append(f)
         # Reasons name the condition's own concepts; evidence of absence is named after "by".
@@ -678,16 +700,42 @@ def _denial_scope(code: str) -> str:
     return code[:3] if _UNSPECIFIED_CODE.match(code) else code
 
 
-def _denies_ancestor(denial: PatientFact, node: Condition) -> bool:
-    """Whether an ICD-10-CM denial covers every concept the node names (a broader concept
-    denied: "no heart failure" for "HFrEF")."""
-    scope = _denial_scope(denial.code)
-    icd = [c for c in node.concepts if c.system == "ICD10CM"]
-    return (
-        bool(icd)
-        and all(c.code.startswith(scope) for c in icd)
-        and not _matches(node.exceptions, denial)
-    )
+class _AncestorDenials:
+    """Whether an ICD-10-CM denial covers every concept a node names (a broader concept
+    denied: "no heart failure" for "HFrEF"), remembered per code: the same few denials recur
+    across patients, and this runs for every condition node of every patient."""
+
+    __slots__ = ("answers", "exceptions", "icd")
+
+    def __init__(self, node: Condition) -> None:
+        self.icd = [c.code for c in node.concepts if c.system == "ICD10CM"]
+        self.exceptions = _matcher(node.exceptions)
+        self.answers: dict[str, bool] = {}
+
+    def __call__(self, denial: PatientFact) -> bool:
+        answer = self.answers.get(denial.code)
+        if answer is None:
+            scope = _denial_scope(denial.code)
+            answer = (
+                bool(self.icd)
+                and all(c.startswith(scope) for c in self.icd)
+                and not self.exceptions(denial.code_system, denial.code)
+            )
+            self.answers[denial.code] = answer
+        return answer
+
+
+_ANCESTORS: dict[tuple[_RefKey, _RefKey], _AncestorDenials] = {}
+
+
+def _ancestor_denials(node: Condition) -> _AncestorDenials:
+    key = (_key(node.concepts), _key(node.exceptions))
+    found = _ANCESTORS.get(key)
+    if found is None:
+        if len(_ANCESTORS) > 100_000:
+            _ANCESTORS.clear()
+        found = _ANCESTORS[key] = _AncestorDenials(node)
+    return found
 
 
 # An ICD-10-CM "unspecified" subcode (L40.9, C85.90, I50.9) names its whole category.
