@@ -286,3 +286,9 @@ def test_a_drug_taken_since_a_date_is_marked_ongoing() -> None:
 def test_consent_in_a_labelled_field() -> None:
     fact = one("Consent: signed 2026-01-20.", "informed_consent_signed")
     assert not fact.negated and not fact.uncertain
+
+
+def test_crypt_abscesses_are_colitis_histology_not_a_skin_abscess() -> None:
+    found = facts("Biopsies showed chronic active colitis with crypt abscesses.")
+    assert not any(f.code.startswith("L02") for f in found)
+    assert any(f.code == "K63.89" for f in found)
