@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
+from typing import TypeVar
 
 from criteria_models.doses import comparable_dose
 from criteria_models.facts import PatientContext, PatientFact
@@ -162,14 +163,23 @@ def _relevance(node: Condition) -> _RefMatcher:
     return _matcher([*node.concepts, *node.positive_tests, *node.negative_tests, *node.absent_if])
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remembered(cache: dict[_K, _V], key: _K, make: Callable[[], _V]) -> _V:
+    """``cache[key]``, made on first use; the cache is emptied when it grows past 100,000."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 100_000:
+            cache.clear()
+        found = cache[key] = make()
+    return found
+
+
 def _matcher(refs: Sequence[ConceptRef]) -> _RefMatcher:
     key = _key(refs)
-    matcher = _MATCHERS.get(key)
-    if matcher is None:
-        if len(_MATCHERS) > 100_000:
-            _MATCHERS.clear()
-        matcher = _MATCHERS[key] = _RefMatcher(key)
-    return matcher
+    return _remembered(_MATCHERS, key, lambda: _RefMatcher(key))
 
 
 def _matches(refs: Sequence[ConceptRef], fact: PatientFact) -> bool:
@@ -730,12 +740,7 @@ _ANCESTORS: dict[tuple[_RefKey, _RefKey], _AncestorDenials] = {}
 
 def _ancestor_denials(node: Condition) -> _AncestorDenials:
     key = (_key(node.concepts), _key(node.exceptions))
-    found = _ANCESTORS.get(key)
-    if found is None:
-        if len(_ANCESTORS) > 100_000:
-            _ANCESTORS.clear()
-        found = _ANCESTORS[key] = _AncestorDenials(node)
-    return found
+    return _remembered(_ANCESTORS, key, lambda: _AncestorDenials(node))
 
 
 # An ICD-10-CM "unspecified" subcode (L40.9, C85.90, I50.9) names its whole category.
