@@ -179,7 +179,8 @@ def _remembered(cache: dict[_K, _V], key: _K, make: Callable[[], _V]) -> _V:
 
 def _matcher(refs: Sequence[ConceptRef]) -> _RefMatcher:
     key = _key(refs)
-    return _remembered(_MATCHERS, key, lambda: _RefMatcher(key))
+    found = _MATCHERS.get(key)  # the hot path: no call when the matcher exists
+    return found if found is not None else _remembered(_MATCHERS, key, lambda: _RefMatcher(key))
 
 
 def _matches(refs: Sequence[ConceptRef], fact: PatientFact) -> bool:
@@ -222,11 +223,10 @@ class Evaluator:
             self._rows.setdefault(key, []).append(i)
         self._drug_rows = [i for i, f in enumerate(self.facts) if f.category == "drug"]
         # Denials of ICD-10-CM concepts, which may deny a narrower concept a node names.
-        self._icd_denial_rows = [
-            i
-            for i, f in enumerate(self.facts)
-            if f.negated and f.code_system == "ICD10CM" and not f.hypothetical
-        ]
+        self._icd_denials: dict[str, list[int]] = {}
+        for i, f in enumerate(self.facts):
+            if f.negated and f.code_system == "ICD10CM" and not f.hypothetical:
+                self._icd_denials.setdefault(f.code, []).append(i)
         self._diagnoses_by_sentence: dict[tuple[str, str], list[PatientFact]] = {}
         for f in self.facts:
             if f.category == "diagnosis":
@@ -316,9 +316,11 @@ class Evaluator:
         if node.drug_classes:
             rows += self._drug_rows
         ancestors: set[int] = set()
-        if self._icd_denial_rows:
+        if self._icd_denials:
             denies = _ancestor_denials(node)
-            ancestors = {i for i in self._icd_denial_rows if denies(self.facts[i])}
+            ancestors = {
+                i for code, found in self._icd_denials.items() if denies(code) for i in found
+            }
             rows += ancestors
         for i in sorted(set(rows)):
             f = self.facts[i]
@@ -722,16 +724,17 @@ class _AncestorDenials:
         self.exceptions = _matcher(node.exceptions)
         self.answers: dict[str, bool] = {}
 
-    def __call__(self, denial: PatientFact) -> bool:
-        answer = self.answers.get(denial.code)
+    def __call__(self, code: str) -> bool:
+        """For a denied ICD-10-CM ``code``."""
+        answer = self.answers.get(code)
         if answer is None:
-            scope = _denial_scope(denial.code)
+            scope = _denial_scope(code)
             answer = (
                 bool(self.icd)
                 and all(c.startswith(scope) for c in self.icd)
-                and not self.exceptions(denial.code_system, denial.code)
+                and not self.exceptions("ICD10CM", code)
             )
-            self.answers[denial.code] = answer
+            self.answers[code] = answer
         return answer
 
 
