@@ -749,3 +749,18 @@ def test_a_classification_named_with_a_group_is_no_qualifier() -> None:
 def test_memory_loss_and_cognitive_deficits_are_coded() -> None:
     text = "0. An 80-year-old man. 1. Examination shows severe cognitive deficits."
     assert judge(text, "Cognitive impairment", "inclusion").label == "met"
+
+
+@pytest.mark.parametrize(
+    ("drug", "criterion", "label"),
+    [
+        ("spironolactone 25 mg daily", "a mineralocorticoid receptor antagonist", "met"),
+        ("finerenone 10 mg daily", "a mineralocorticoid receptor antagonist", "met"),
+        ("fludrocortisone 0.1 mg daily", "a mineralocorticoid receptor antagonist", "not_met"),
+        ("amiloride 5 mg daily", "a potassium-sparing diuretic", "met"),
+        ("furosemide 40 mg daily", "a potassium-sparing diuretic", "not_met"),
+    ],
+)
+def test_mra_and_potassium_sparing_diuretic_classes(drug: str, criterion: str, label: str) -> None:
+    text = f"0. A 60-year-old man. 1. He takes {drug}."
+    assert judge(text, f"Current treatment with {criterion}", "exclusion").label == label
