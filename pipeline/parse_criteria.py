@@ -1432,7 +1432,7 @@ def _lexicon_meaning(
     pending: list[ConceptRef] = []  # analytes sharing the next threshold ("ALT / AST > 3 x ULN")
     pending_start: int | None = None
     for i, lab in enumerate(labs):
-        ref = _ref("LAB", lab.code, lab.preferred_name)
+        ref = _change_ref(text, lab) or _ref("LAB", lab.code, lab.preferred_name)
         start = lab.start if pending_start is None else pending_start
         end = _value_end(text, lab.end)
         if lab.result in ("positive", "negative") and lab.value_as_number is None:
@@ -3132,6 +3132,43 @@ def _analyte_after(text: str, end: int) -> str | None:
     return phrase
 
 
+_CHANGE_BEFORE = re.compile(
+    r"\b(?P<w>increase|rise|elevation\s+from\s+baseline|decline|decrease|reduction|drop|fall|"
+    r"change|improvement|worsening)s?\s+(?:\w+\s+){0,2}?(?:in|of)\s+(?:the\s+)?(?:serum\s+)?$",
+    re.I,
+)
+_CHANGE_AFTER = re.compile(
+    r"\s*(?:\([^)]{0,20}\)\s*)?(?P<w>reversibility|decline|decrease|reduction|increase|rise|"
+    r"drop|fall|change|improvement|response)\b",
+    re.I,
+)
+
+
+# What makes an "increase" a change rather than a raised level: its size against a reference.
+_CHANGE_MARKER = re.compile(
+    r"\bby\s+(?:at\s+least\s+|more\s+than\s+|>|≥)?\s*\d|\bfrom\s+(?:baseline|nadir)|"
+    r"\bwithin\s+\d+\s*(?:h|hours?|days?)\b|\b(?:compared|relative)\s+(?:to|with)|\bfold\b|"
+    r"\bbaseline\b",
+    re.I,
+)
+
+
+def _change_ref(text: str, lab: PatientFact) -> ConceptRef | None:
+    """A threshold on a change of a lab, not on its level ("decline in eGFR of at least 40%",
+    "increase in serum creatinine > 0.3 mg/dL", "FEV1 reversibility >= 12%"): kept by its words
+    (system ``TEXT``), so a level in the notes is never compared with it."""
+    before = _CHANGE_BEFORE.search(text[max(0, lab.start - 40) : lab.start])
+    after = _CHANGE_AFTER.match(text, lab.end)
+    found = before or after
+    if found is None:
+        return None
+    word = re.sub(r"\s+", " ", found["w"].lower())
+    if word in ("increase", "rise") and not _CHANGE_MARKER.search(text):
+        return None  # "chronic increase of serum creatinine > 2 mg/dl": an elevated level
+    name = f"{word} in {lab.preferred_name}" if before else f"{lab.preferred_name} {word}"
+    return ConceptRef(system="TEXT", code=name.lower(), name=name, include_descendants=False)
+
+
 def _analyte_ref(phrase: str) -> ConceptRef:
     """A lab the lexicon knows by this name (or its last words), else the words themselves."""
     from pipeline.concepts import concept_index
@@ -3213,7 +3250,7 @@ def _measurement_parts(
             end = sex_m.end()
         start = t.start
         if lab is not None:
-            analytes = [_ref("LAB", lab.code, lab.preferred_name)]
+            analytes = [_change_ref(text, lab) or _ref("LAB", lab.code, lab.preferred_name)]
             start = lab.start
         elif previous is not None and re.fullmatch(
             r"[\s,;]*(?:\(?\s*(?:and|or|but)\s*)?", text[previous[0] : t.start], re.I

@@ -4,6 +4,8 @@ out (minimal criteria written for these rules, not copied from a protocol)."""
 
 from __future__ import annotations
 
+import pytest
+
 from criteria_models.model import AllOf, AnyOf, Condition, Measurement, Medication, Requirement
 from pipeline.parse_criteria import criterion_requirement, parse_protocol
 
@@ -295,3 +297,30 @@ def test_prefixed_mention_keeps_its_head() -> None:
     req, _ = criterion_requirement("Pre-gestational diabetes mellitus.", "exclusion")
     codes = _codes(req)
     assert codes and all(c.startswith(("E10", "E11", "E13", "E08", "E14")) for c in codes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Post-bronchodilator FEV1 reversibility of >= 12%",
+        "Decline in eGFR of at least 40% from baseline",
+        "HbA1c reduction of more than 1% in the past 3 months",
+        "Increase in serum creatinine > 0.3 mg/dL within 48 hours",
+    ],
+)
+def test_a_threshold_on_a_change_is_not_a_level(text: str) -> None:
+    requirement, _ = criterion_requirement(text, "inclusion")
+    assert isinstance(requirement, Measurement)
+    assert [a.system for a in requirement.analytes] == ["TEXT"]
+
+
+def test_a_level_stays_a_level() -> None:
+    requirement, _ = criterion_requirement("Increased ALT > 3 x ULN", "exclusion")
+    assert isinstance(requirement, Measurement) and requirement.analytes[0].code == "alt"
+
+
+def test_a_chronic_increase_without_a_reference_is_a_raised_level() -> None:
+    requirement, _ = criterion_requirement(
+        "Chronic increase of serum creatinine > 2 mg/dl", "exclusion"
+    )
+    assert isinstance(requirement, Measurement) and requirement.analytes[0].code == "creatinine"
