@@ -5,22 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from note_facts import NOTE_DATE, facts, one
 
 from criteria_models.facts import PatientFact
 from pipeline.facts import facts_from_doc
 from pipeline.nlp import get_nlp
-
-NOTE_DATE = dt.date(2025, 2, 10)
-
-
-def facts(text: str) -> list[PatientFact]:
-    return facts_from_doc(get_nlp()(text), "P", "N", NOTE_DATE)
-
-
-def one(text: str, code: str) -> PatientFact:
-    found = [f for f in facts(text) if f.code == code]
-    assert found, f"{code} not found in {[f.code for f in facts(text)]}"
-    return found[0]
 
 
 def test_abbreviation_and_synonym_normalise_to_one_code() -> None:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from note_facts import facts
 
 from criteria_models.facts import PatientFact
-from pipeline.facts import facts_from_doc
-from pipeline.nlp import get_nlp
-
-NOTE_DATE = dt.date(2025, 2, 10)
-
-
-def facts(text: str) -> list[PatientFact]:
-    return facts_from_doc(get_nlp()(text), "P", "N", NOTE_DATE)
 
 
 def agreement(text: str) -> list[PatientFact]:
